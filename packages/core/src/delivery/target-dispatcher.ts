@@ -1,0 +1,235 @@
+import { BridgeError, toBridgeError } from '../errors.js';
+import type { Publisher, Target } from '../publisher.js';
+import type { BridgeEvent } from '../source.js';
+import { abortError, backoffDelay, sleep, type RetryOptions } from './backoff.js';
+
+/** A message that could not be delivered and will not be retried. */
+export interface DeadLetter {
+  readonly event: BridgeEvent;
+  readonly upstream: string;
+  readonly target: Target;
+  readonly error: BridgeError;
+  readonly attempts: number;
+}
+
+/** What a dispatcher reports to the bridge. */
+export interface DispatchObserver {
+  published(info: { event: BridgeEvent; upstream: string; target: Target; attempts: number; latencyMs: number }): void;
+  retrying(info: { event: BridgeEvent; upstream: string; target: Target; attempt: number; delayMs: number; error: BridgeError }): void;
+  /** Stores the dead letter; a rejection is retried with backoff, the line held meanwhile. */
+  deadLetter(letter: DeadLetter): Promise<void>;
+  /** Called when the dispatcher goes from below its limits to at/above them, and back. */
+  capacityChanged(full: boolean): void;
+}
+
+/** Limits and retry policy of one dispatcher. */
+export interface DispatcherOptions {
+  /** Messages queued or in flight before the source is paused. */
+  readonly maxInFlight: number;
+  /** Body bytes queued or in flight before the source is paused. */
+  readonly maxInFlightBytes: number;
+  readonly retry?: RetryOptions;
+}
+
+interface Item {
+  readonly event: BridgeEvent;
+  readonly seq: number;
+  readonly enqueuedAt: number;
+  attempts: number;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Sends the events of one (upstream, target) pair in order. When the publisher keeps order across
+ * concurrent calls it pipelines up to `maxInFlight` publishes; otherwise it sends one at a time.
+ * A retryable failure holds the line: nothing new is sent until every in-flight publish settled,
+ * then the failed messages are resent in their original order after a backoff.
+ */
+export class TargetDispatcher {
+  readonly #publisher: Publisher;
+  readonly #target: Target;
+  readonly #options: DispatcherOptions;
+  readonly #observer: DispatchObserver;
+  readonly #window: number;
+  readonly #abort = new AbortController();
+  #queue: Item[] = [];
+  #head = 0;
+  #inFlight = 0;
+  #failed: Item[] = [];
+  #lastError: BridgeError | undefined;
+  #holding = false;
+  #pending = 0;
+  #pendingBytes = 0;
+  #full = false;
+  #seq = 0;
+  #idleWaiters: Array<() => void> = [];
+
+  constructor(publisher: Publisher, target: Target, options: DispatcherOptions, observer: DispatchObserver) {
+    this.#publisher = publisher;
+    this.#target = target;
+    this.#options = options;
+    this.#observer = observer;
+    this.#window = publisher.capabilities.ordered ? Math.max(1, options.maxInFlight) : 1;
+  }
+
+  /** Messages queued or in flight. */
+  get pending(): number {
+    return this.#pending;
+  }
+
+  get full(): boolean {
+    return this.#full;
+  }
+
+  /** Resolves when the event was accepted by the broker or dead-lettered. */
+  enqueue(event: BridgeEvent): Promise<void> {
+    if (this.#abort.signal.aborted) return Promise.reject(abortError());
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({ event, seq: this.#seq++, enqueuedAt: performance.now(), attempts: 0, resolve, reject });
+      this.#pending += 1;
+      this.#pendingBytes += event.body.length;
+      this.#updateCapacity();
+      this.#pump();
+    });
+  }
+
+  /** Resolves once nothing is queued or in flight. */
+  idle(): Promise<void> {
+    if (this.#pending === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Cancels in-flight publishes and backoffs and rejects everything pending with ERR_BRIDGE_ABORTED. */
+  abort(): void {
+    if (this.#abort.signal.aborted) return;
+    this.#abort.abort();
+    const rest = [...this.#queue.slice(this.#head), ...this.#failed];
+    this.#queue = [];
+    this.#head = 0;
+    this.#failed = [];
+    for (const item of rest) this.#settle(item, abortError());
+  }
+
+  #pump(): void {
+    while (!this.#holding && this.#inFlight < this.#window && this.#head < this.#queue.length) {
+      const item = this.#queue[this.#head++]!;
+      this.#inFlight += 1;
+      item.attempts += 1;
+      this.#publisher
+        .publish(this.#target, item.event, { signal: this.#abort.signal })
+        .then(
+          () => this.#onPublished(item),
+          (error: unknown) => this.#onFailed(item, error),
+        );
+    }
+    // Compact the queue array now and then rather than shifting on every message.
+    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  #onPublished(item: Item): void {
+    this.#inFlight -= 1;
+    this.#observer.published({
+      event: item.event,
+      upstream: this.#publisher.name,
+      target: this.#target,
+      attempts: item.attempts,
+      latencyMs: performance.now() - item.enqueuedAt,
+    });
+    this.#settle(item);
+    this.#afterSettle();
+  }
+
+  #onFailed(item: Item, raw: unknown): void {
+    this.#inFlight -= 1;
+    if (this.#abort.signal.aborted) {
+      this.#settle(item, abortError());
+      return;
+    }
+    const error = toBridgeError(raw, 'ERR_BRIDGE_UPSTREAM_UNAVAILABLE', `[${this.#publisher.name}] Publish failed`);
+    if (error.retryable) {
+      this.#holding = true;
+      this.#lastError = error;
+      this.#failed.push(item);
+      this.#afterSettle();
+    } else {
+      this.#deadLetter(item, error);
+    }
+  }
+
+  #deadLetter(item: Item, error: BridgeError): void {
+    // Dead-lettering counts as in flight: the line is held until the letter is stored.
+    this.#inFlight += 1;
+    const letter: DeadLetter = { event: item.event, upstream: this.#publisher.name, target: this.#target, error, attempts: item.attempts };
+    const attempt = async (n: number): Promise<void> => {
+      try {
+        await this.#observer.deadLetter(letter);
+      } catch {
+        await sleep(backoffDelay(n, this.#options.retry), this.#abort.signal);
+        return attempt(n + 1);
+      }
+    };
+    attempt(1).then(
+      () => {
+        this.#inFlight -= 1;
+        this.#settle(item);
+        this.#afterSettle();
+      },
+      (abortErr: unknown) => {
+        this.#inFlight -= 1;
+        this.#settle(item, abortErr);
+      },
+    );
+  }
+
+  #afterSettle(): void {
+    if (this.#holding && this.#inFlight === 0) {
+      this.#retryFailed();
+      return;
+    }
+    this.#pump();
+  }
+
+  #retryFailed(): void {
+    const failed = this.#failed.sort((a, b) => a.seq - b.seq);
+    this.#failed = [];
+    const first = failed[0]!;
+    const delayMs = backoffDelay(first.attempts, this.#options.retry);
+    const error = this.#lastError ?? new BridgeError('ERR_BRIDGE_UPSTREAM_UNAVAILABLE', `[${this.#publisher.name}] Publish failed`, { retryable: true });
+    this.#observer.retrying({ event: first.event, upstream: this.#publisher.name, target: this.#target, attempt: first.attempts, delayMs, error });
+    // Put them back at the head, in their original order, ahead of anything queued since.
+    this.#queue = [...failed, ...this.#queue.slice(this.#head)];
+    this.#head = 0;
+    sleep(delayMs, this.#abort.signal).then(
+      () => {
+        this.#holding = false;
+        this.#pump();
+      },
+      () => undefined, // aborted: abort() already rejected the queue
+    );
+  }
+
+  #settle(item: Item, error?: unknown): void {
+    this.#pending -= 1;
+    this.#pendingBytes -= item.event.body.length;
+    if (error === undefined) item.resolve();
+    else item.reject(error);
+    this.#updateCapacity();
+    if (this.#pending === 0) {
+      const waiters = this.#idleWaiters;
+      this.#idleWaiters = [];
+      for (const wake of waiters) wake();
+    }
+  }
+
+  #updateCapacity(): void {
+    const full = this.#pending >= this.#options.maxInFlight || this.#pendingBytes >= this.#options.maxInFlightBytes;
+    if (full !== this.#full) {
+      this.#full = full;
+      this.#observer.capacityChanged(full);
+    }
+  }
+}

@@ -1,0 +1,33 @@
+/** A NOTIFY payload split into routing key and body. */
+export interface SplitPayload {
+  readonly routingKey: string;
+  readonly body: string;
+}
+
+const maxRoutingKeyBytes = 255;
+// Whitespace, quotes and braces never occur in a routing key but are common in JSON and prose,
+// so a prefix containing them means the `|` belongs to the body.
+const notRoutingKey = /[\s"'`{}[\]]/;
+
+/**
+ * Splits a NOTIFY payload of the form `routing|body` at its first `|`, but only when the text before
+ * it is empty or a plausible routing key (at most 255 bytes, no whitespace, quotes or braces).
+ * Otherwise the key is empty and the whole payload is the body, so a JSON document containing `|`
+ * is never cut. The body is returned unchanged (not trimmed).
+ *
+ * @example
+ * ```ts
+ * splitRouting('signup|A new user signup'); // { routingKey: 'signup', body: 'A new user signup' }
+ * splitRouting('{"a":"x|y"}');              // { routingKey: '', body: '{"a":"x|y"}' }
+ * ```
+ */
+export function splitRouting(payload: string): SplitPayload {
+  const bar = payload.indexOf('|');
+  if (bar === -1) return { routingKey: '', body: payload };
+  const key = payload.slice(0, bar);
+  // 255 bytes are at most 255 UTF-16 units, so the cheap length check rules out most bodies first.
+  if (key.length > maxRoutingKeyBytes || notRoutingKey.test(key) || Buffer.byteLength(key) > maxRoutingKeyBytes) {
+    return { routingKey: '', body: payload };
+  }
+  return { routingKey: key, body: payload.slice(bar + 1) };
+}
