@@ -8,3 +8,7 @@ export { splitRouting, type SplitPayload } from './rules/split-routing.js';
 export { backoffDelay, sleep, abortError, type RetryOptions } from './delivery/backoff.js';
 export { TargetDispatcher, type DeadLetter, type DispatchObserver, type DispatcherOptions } from './delivery/target-dispatcher.js';
 export { redactUri } from './util/redact-uri.js';
+export { DeliveryEngine, type DeliveryOptions, type Route } from './delivery/delivery-engine.js';
+export { createNotifySource, type NotifySourceOptions } from './sources/notify-source.js';
+export { connectDedicated, quoteIdent, defaultApplicationName, type DedicatedConnection, type PostgresInput } from './sources/postgres-connection.js';
+export { createBridge, type Bridge, type BridgeEvents, type BridgeOptions, type BridgeStats, type StopOptions, type UpstreamBinding } from './bridge.js';

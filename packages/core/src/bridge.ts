@@ -1,0 +1,240 @@
+import { EventEmitter } from 'node:events';
+import { BridgeError } from './errors.js';
+import { silentLogger, type Logger } from './logger.js';
+import type { Publisher, Target } from './publisher.js';
+import { parseRules, type Rule } from './rules/parse-rules.js';
+import type { BridgeEvent, Source, SourceContext, SourceReport } from './source.js';
+import { DeliveryEngine, type DeliveryOptions, type Route } from './delivery/delivery-engine.js';
+import type { DeadLetter } from './delivery/target-dispatcher.js';
+import { createNotifySource, type NotifySourceOptions } from './sources/notify-source.js';
+import type { PostgresInput } from './sources/postgres-connection.js';
+
+/** One upstream and the rules that feed it. */
+export interface UpstreamBinding {
+  readonly publisher: Publisher;
+  /** `BRIDGE_CHANNELS` text (`events->exchange:amq.topic, ...`) or parsed rules. */
+  readonly rules: string | readonly Rule[];
+}
+
+/** Options of {@link createBridge}. */
+export interface BridgeOptions {
+  /** A connection string, a node-postgres client config, or the application's `pg.Pool`. */
+  readonly postgres: PostgresInput;
+  readonly upstreams: readonly UpstreamBinding[];
+  /** @default a logger that drops everything */
+  readonly logger?: Logger;
+  /** Aborting it stops the bridge, like calling `stop()`. */
+  readonly signal?: AbortSignal;
+  readonly delivery?: DeliveryOptions;
+  /** Reconnection and health-check settings of the NOTIFY connection. */
+  readonly notify?: Omit<NotifySourceOptions, 'postgres' | 'channels'>;
+  /**
+   * Stores a message that failed permanently (payload too large, unroutable...). A rejection is
+   * retried with backoff while that target waits. @default logs it at error level
+   */
+  readonly deadLetter?: (letter: DeadLetter) => Promise<void>;
+  /** Additional sources (WAL, outbox) beside the NOTIFY channels the rules name. */
+  readonly sources?: readonly Source[];
+}
+
+/** Counters since start. */
+export interface BridgeStats {
+  readonly received: number;
+  readonly published: number;
+  readonly retried: number;
+  readonly deadLettered: number;
+  readonly gaps: number;
+  readonly inFlight: number;
+}
+
+/** The events a bridge emits. None is named `error`, so a missing listener never crashes. */
+export interface BridgeEvents {
+  published: [info: { event: BridgeEvent; upstream: string; target: Target; attempts: number; latencyMs: number }];
+  retrying: [info: { event: BridgeEvent; upstream: string; target: Target; attempt: number; delayMs: number; error: BridgeError }];
+  'dead-lettered': [letter: DeadLetter];
+  connected: [report: Extract<SourceReport, { type: 'connected' }>];
+  disconnected: [report: Extract<SourceReport, { type: 'disconnected' }>];
+  gap: [report: Extract<SourceReport, { type: 'gap' }>];
+  started: [];
+  stopped: [];
+}
+
+/** Options of {@link Bridge.stop}. */
+export interface StopOptions {
+  /** How long to wait for in-flight messages before cancelling them. @default 10000 */
+  readonly timeoutMs?: number;
+}
+
+/** A running (or ready to run) bridge from Postgres to the upstreams. */
+export interface Bridge extends AsyncDisposable {
+  /** Starts publishers, then sources. Rejects with a BridgeError if any cannot start. */
+  start(): Promise<void>;
+  /** Stops sources, drains in-flight messages (up to `timeoutMs`), stops publishers. Idempotent. */
+  stop(options?: StopOptions): Promise<void>;
+  stats(): BridgeStats;
+  on<E extends keyof BridgeEvents>(event: E, listener: (...args: BridgeEvents[E]) => void): this;
+  off<E extends keyof BridgeEvents>(event: E, listener: (...args: BridgeEvents[E]) => void): this;
+  once<E extends keyof BridgeEvents>(event: E, listener: (...args: BridgeEvents[E]) => void): this;
+}
+
+/**
+ * Builds a bridge from Postgres to one or more upstreams. Validates everything synchronously and
+ * does no I/O until `start()`.
+ *
+ * @example
+ * ```ts
+ * const bridge = createBridge({
+ *   postgres: process.env.DATABASE_URL!,
+ *   upstreams: [{ publisher: createAmqpPublisher({ url: 'amqp://localhost' }), rules: 'events->exchange:amq.topic' }],
+ * });
+ * await bridge.start();
+ * ```
+ */
+export function createBridge(options: BridgeOptions): Bridge {
+  const logger = options.logger ?? silentLogger;
+  const routes: Route[] = [];
+  const targetsByPublisher = new Map<Publisher, Target[]>();
+  const channels = new Set<string>();
+
+  if (options.upstreams.length === 0) {
+    throw new BridgeError('ERR_BRIDGE_CONFIG', '[core] No upstreams given: pass at least one { publisher, rules }');
+  }
+  for (const { publisher, rules } of options.upstreams) {
+    const parsed = typeof rules === 'string' ? parseRules(rules, { upstream: publisher.name, targetKinds: publisher.targetKinds }) : rules;
+    const targets = targetsByPublisher.get(publisher) ?? [];
+    for (const rule of parsed) {
+      if (!publisher.targetKinds.includes(rule.target.kind)) {
+        throw new BridgeError('ERR_BRIDGE_RULE_KIND', `[${publisher.name}] Rule "${rule.text}" names kind "${rule.target.kind}" (${publisher.name} accepts: ${publisher.targetKinds.join(', ')})`);
+      }
+      routes.push({ source: rule.source, publisher, target: rule.target });
+      if (!targets.some((t) => t.kind === rule.target.kind && t.name === rule.target.name)) targets.push(rule.target);
+      if (rule.sourceType === 'channel') channels.add(rule.source);
+    }
+    targetsByPublisher.set(publisher, targets);
+  }
+
+  const emitter = new EventEmitter();
+  const counters = { received: 0, published: 0, retried: 0, deadLettered: 0, gaps: 0 };
+  const storeDeadLetter =
+    options.deadLetter ??
+    (async (letter: DeadLetter) => {
+      logger.error({ err: letter.error, upstream: letter.upstream, target: letter.target, eventId: letter.event.id }, '[core] Message dead-lettered');
+    });
+  const engine = new DeliveryEngine(routes, options.delivery ?? {}, {
+    published(info) {
+      counters.published += 1;
+      emitter.emit('published', info);
+    },
+    retrying(info) {
+      counters.retried += 1;
+      logger.warn({ err: info.error, upstream: info.upstream, target: info.target, attempt: info.attempt, delayMs: Math.round(info.delayMs) }, '[core] Publish failed; retrying');
+      emitter.emit('retrying', info);
+    },
+    async deadLetter(letter) {
+      await storeDeadLetter(letter);
+      counters.deadLettered += 1;
+      emitter.emit('dead-lettered', letter);
+    },
+  });
+
+  const sources: Source[] = [...(options.sources ?? [])];
+  if (channels.size > 0) sources.unshift(createNotifySource({ ...options.notify, postgres: options.postgres, channels: [...channels] }));
+
+  const lifetime = new AbortController();
+  let state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
+  let stopped: Promise<void> | undefined;
+  const publishers = [...targetsByPublisher.keys()];
+  const startedPublishers: Publisher[] = [];
+  const startedSources: Source[] = [];
+
+  const context: SourceContext = {
+    deliver(event) {
+      counters.received += 1;
+      return engine.deliver(event);
+    },
+    get hasCapacity() {
+      return engine.hasCapacity;
+    },
+    waitForCapacity: () => engine.waitForCapacity(),
+    report(report) {
+      if (report.type === 'gap') {
+        counters.gaps += 1;
+        logger.warn({ channels: report.channels, from: report.from, to: report.to }, '[core] Reconnected; notifications sent in this window were not received');
+      } else if (report.type === 'connected') {
+        logger.info({ source: report.source }, '[core] Source connected');
+      }
+      emitter.emit(report.type, report);
+    },
+    logger,
+    signal: lifetime.signal,
+  };
+
+  const stop = (stopOptions: StopOptions = {}): Promise<void> => {
+    stopped ??= (async () => {
+      state = 'stopping';
+      const timeoutMs = stopOptions.timeoutMs ?? 10_000;
+      await Promise.allSettled(startedSources.map((source) => source.stop()));
+      let timer: NodeJS.Timeout | undefined;
+      const drained = await Promise.race([
+        engine.idle().then(() => true),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(false), timeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (!drained) logger.warn({ inFlight: engine.inFlight, timeoutMs }, '[core] Stop timed out; cancelling messages still in flight');
+      lifetime.abort();
+      engine.abort();
+      await Promise.allSettled(startedPublishers.map((publisher) => publisher.stop()));
+      state = 'stopped';
+      emitter.emit('stopped');
+    })();
+    return stopped;
+  };
+
+  const onExternalAbort = () => void stop();
+  options.signal?.addEventListener('abort', onExternalAbort, { once: true });
+
+  const bridge: Bridge = {
+    async start() {
+      if (state !== 'new') throw new BridgeError('ERR_BRIDGE_STATE', `[core] start() called while the bridge is ${state}`);
+      if (options.signal?.aborted) throw new BridgeError('ERR_BRIDGE_ABORTED', '[core] The signal was aborted before start()');
+      state = 'starting';
+      try {
+        await Promise.all(
+          publishers.map(async (publisher) => {
+            await publisher.start({ logger, targets: targetsByPublisher.get(publisher) ?? [], signal: lifetime.signal });
+            startedPublishers.push(publisher);
+          }),
+        );
+        for (const source of sources) {
+          await source.start(context);
+          startedSources.push(source);
+        }
+      } catch (error) {
+        await stop({ timeoutMs: 0 });
+        throw error;
+      }
+      if (state !== 'starting') throw new BridgeError('ERR_BRIDGE_ABORTED', '[core] The bridge was stopped while starting');
+      state = 'running';
+      logger.info({ upstreams: publishers.map((p) => p.name), channels: [...channels], sources: sources.map((s) => s.name) }, '[core] Bridge running');
+      emitter.emit('started');
+    },
+    stop,
+    stats: () => ({ ...counters, inFlight: engine.inFlight }),
+    on(event, listener) {
+      emitter.on(event, listener as (...args: unknown[]) => void);
+      return this;
+    },
+    off(event, listener) {
+      emitter.off(event, listener as (...args: unknown[]) => void);
+      return this;
+    },
+    once(event, listener) {
+      emitter.once(event, listener as (...args: unknown[]) => void);
+      return this;
+    },
+    [Symbol.asyncDispose]: () => stop(),
+  };
+  return bridge;
+}

@@ -1,0 +1,180 @@
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import { BridgeError } from '../errors.js';
+import { backoffDelay, sleep, type RetryOptions } from '../delivery/backoff.js';
+import { splitRouting } from '../rules/split-routing.js';
+import type { Source, SourceContext } from '../source.js';
+import { connectDedicated, quoteIdent, type DedicatedConnection, type PostgresInput } from './postgres-connection.js';
+
+/** Options of {@link createNotifySource}. */
+export interface NotifySourceOptions {
+  readonly postgres: PostgresInput;
+  /** Channels to LISTEN on, case-sensitive (they are quoted). */
+  readonly channels: readonly string[];
+  /** Backoff between reconnection attempts, which go on until the bridge stops. @default 100 ms doubling to 10 s */
+  readonly reconnect?: RetryOptions;
+  /** How often an idle connection is checked with `SELECT 1`, in ms; 0 disables. @default 15000 */
+  readonly healthCheckIntervalMs?: number;
+  /** How long the check may take before the connection is considered dead, in ms. @default 10000 */
+  readonly healthCheckTimeoutMs?: number;
+  /** @default 'pg-event-bridge' */
+  readonly applicationName?: string;
+}
+
+/**
+ * LISTENs on the rule channels over one dedicated connection and turns each notification into an
+ * event (`key|body` split by {@link splitRouting}). Plain NOTIFY is at-most-once: when the
+ * connection drops, the source reconnects forever with capped, jittered backoff, LISTENs again and
+ * reports a `gap` covering the window in which notifications were lost. While the delivery engine
+ * is full it stops reading the socket, so Postgres buffers instead of the bridge.
+ *
+ * @example
+ * ```ts
+ * const source = createNotifySource({ postgres: 'postgres://localhost/app', channels: ['events'] });
+ * ```
+ */
+export function createNotifySource(options: NotifySourceOptions): Source {
+  const channels = new Set(options.channels);
+  const reconnect = { initialDelayMs: 100, maxDelayMs: 10_000, ...options.reconnect };
+  const healthInterval = options.healthCheckIntervalMs ?? 15_000;
+  const healthTimeout = options.healthCheckTimeoutMs ?? 10_000;
+  let context: SourceContext | undefined;
+  let connection: DedicatedConnection | undefined;
+  let stopping = false;
+  let paused = false;
+  let healthTimer: NodeJS.Timeout | undefined;
+
+  const listen = async (ctx: SourceContext): Promise<void> => {
+    const conn = await connectDedicated(options.postgres, options.applicationName);
+    const { client } = conn;
+    client.on('error', (error) => lost(conn, error));
+    client.on('end', () => lost(conn, new Error('connection ended')));
+    client.on('notification', (message) => onNotification(ctx, client, message));
+    try {
+      // One round trip, and never two queries in flight on one client.
+      await client.query([...channels].map((channel) => `LISTEN ${quoteIdent(channel)}`).join('; '));
+    } catch (error) {
+      await conn.release();
+      throw error;
+    }
+    connection = conn;
+    paused = false;
+    scheduleHealthCheck(conn);
+    ctx.report({ type: 'connected', source: 'notify' });
+  };
+
+  const onNotification = (ctx: SourceContext, client: pg.ClientBase, message: pg.Notification): void => {
+    if (!channels.has(message.channel)) return;
+    const { routingKey, body } = splitRouting(message.payload ?? '');
+    ctx
+      .deliver({ id: randomUUID(), source: message.channel, routingKey, body: Buffer.from(body), timestamp: new Date() })
+      .catch((error: unknown) => {
+        if (!BridgeError.isInstance(error) || error.code !== 'ERR_BRIDGE_ABORTED') {
+          ctx.logger.error({ err: error, channel: message.channel }, '[notify] Delivery failed unexpectedly');
+        }
+      });
+    if (!ctx.hasCapacity && !paused) pauseUntilCapacity(ctx, client);
+  };
+
+  const pauseUntilCapacity = (ctx: SourceContext, client: pg.ClientBase): void => {
+    const socket = socketOf(client);
+    if (!socket) return;
+    paused = true;
+    socket.pause();
+    void ctx.waitForCapacity().then(() => {
+      if (connection?.client !== client) return;
+      paused = false;
+      socket.resume();
+    });
+  };
+
+  const scheduleHealthCheck = (conn: DedicatedConnection): void => {
+    if (healthInterval <= 0) return;
+    healthTimer = setTimeout(() => {
+      if (connection !== conn || stopping) return;
+      // A paused socket cannot answer; back-pressure is not a dead connection.
+      if (paused) {
+        scheduleHealthCheck(conn);
+        return;
+      }
+      let timeout: NodeJS.Timeout | undefined;
+      const expired = new Promise<never>((_, reject) => {
+        timeout = setTimeout(() => reject(new Error(`no answer to a health check within ${healthTimeout} ms`)), healthTimeout);
+      });
+      Promise.race([conn.client.query('SELECT 1'), expired]).then(
+        () => {
+          clearTimeout(timeout);
+          scheduleHealthCheck(conn);
+        },
+        (error: Error) => {
+          clearTimeout(timeout);
+          socketOf(conn.client)?.destroy();
+          lost(conn, error);
+        },
+      );
+    }, healthInterval);
+    healthTimer.unref();
+  };
+
+  const lost = (conn: DedicatedConnection, error: Error): void => {
+    if (connection !== conn || stopping || !context) return;
+    connection = undefined;
+    clearTimeout(healthTimer);
+    const from = new Date();
+    const ctx = context;
+    ctx.report({ type: 'disconnected', source: 'notify', error });
+    ctx.logger.warn({ err: error, channels: [...channels] }, '[notify] Lost the Postgres connection; notifications sent until it is back are lost');
+    void conn.release();
+    void reconnectLoop(ctx, from, error);
+  };
+
+  const reconnectLoop = async (ctx: SourceContext, from: Date, cause: Error): Promise<void> => {
+    for (let attempt = 1; !stopping; attempt++) {
+      try {
+        await sleep(backoffDelay(attempt, reconnect), ctx.signal);
+        await listen(ctx);
+        ctx.report({ type: 'gap', source: 'notify', channels: [...channels], from, to: new Date(), error: cause });
+        return;
+      } catch (error) {
+        if (stopping || ctx.signal.aborted) return;
+        ctx.logger.warn({ err: error, attempt }, '[notify] Reconnecting to Postgres failed; trying again');
+      }
+    }
+  };
+
+  return {
+    name: 'notify',
+    async start(ctx) {
+      if (context) throw new BridgeError('ERR_BRIDGE_STATE', '[notify] start() called twice');
+      context = ctx;
+      try {
+        await listen(ctx);
+      } catch (error) {
+        context = undefined;
+        throw new BridgeError('ERR_BRIDGE_POSTGRES', `[notify] Could not LISTEN on ${[...channels].map(quoteIdent).join(', ')}: ${(error as Error).message}`, {
+          retryable: true,
+          cause: error,
+        });
+      }
+    },
+    async stop() {
+      stopping = true;
+      clearTimeout(healthTimer);
+      const conn = connection;
+      connection = undefined;
+      await conn?.release();
+    },
+  };
+}
+
+interface SocketLike {
+  pause(): void;
+  resume(): void;
+  destroy(): void;
+}
+
+// node-postgres keeps its socket on the undocumented `connection.stream`; pausing it is the only
+// way to stop reading notifications without dropping them.
+function socketOf(client: pg.ClientBase): SocketLike | undefined {
+  return (client as unknown as { connection?: { stream?: SocketLike } }).connection?.stream;
+}

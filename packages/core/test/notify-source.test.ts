@@ -1,0 +1,139 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createBridge, type Bridge, type BridgeEvent, type Publisher } from '../src/index.js';
+
+// These tests exercise the NOTIFY source against the machine's real Postgres. The upstream is an
+// in-process recorder so back-pressure can be controlled; brokers are covered by their packages.
+const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+function recorder(options: { gate?: Promise<void> } = {}) {
+  const received: BridgeEvent[] = [];
+  const waiters: Array<{ count: number; resolve: () => void }> = [];
+  const publisher: Publisher = {
+    name: 'recorder',
+    targetKinds: ['queue'],
+    capabilities: { headers: true, ordered: true, maxPayloadBytes: 1 << 20 },
+    async start() {},
+    async stop() {},
+    async publish(_target, event) {
+      await options.gate;
+      received.push(event);
+      for (const waiter of waiters.filter((w) => received.length >= w.count)) waiter.resolve();
+    },
+  };
+  const waitFor = (count: number, timeoutMs = 20_000) =>
+    new Promise<void>((resolve, reject) => {
+      if (received.length >= count) return resolve();
+      const timer = setTimeout(() => reject(new Error(`only ${received.length} of ${count} events arrived`)), timeoutMs);
+      waiters.push({ count, resolve: () => (clearTimeout(timer), resolve()) });
+    });
+  return { publisher, received, waitFor };
+}
+
+const once = <T>(bridge: Bridge, event: 'gap' | 'disconnected' | 'connected') =>
+  new Promise<T>((resolve) => bridge.once(event, resolve as never));
+
+let sender: pg.Client;
+const bridges: Bridge[] = [];
+const warnings: Error[] = [];
+const onWarning = (warning: Error) => warnings.push(warning);
+
+beforeAll(async () => {
+  sender = new pg.Client(url);
+  await sender.connect();
+  process.on('warning', onWarning);
+});
+afterEach(async () => {
+  await Promise.all(bridges.splice(0).map((bridge) => bridge.stop({ timeoutMs: 1000 })));
+});
+afterAll(async () => {
+  process.off('warning', onWarning);
+  await sender.end();
+});
+
+function start(rules: string, sink = recorder(), extra: Partial<Parameters<typeof createBridge>[0]> = {}) {
+  const applicationName = `notify-test-${randomUUID()}`;
+  const bridge = createBridge({ postgres: { connectionString: url, application_name: applicationName }, upstreams: [{ publisher: sink.publisher, rules }], ...extra });
+  bridges.push(bridge);
+  return { bridge, sink, applicationName };
+}
+
+const notify = (channel: string, payload: string) => sender.query('SELECT pg_notify($1, $2)', [channel, payload]);
+
+describe('NOTIFY source', () => {
+  it('forwards key|body with the key split off and the body byte-exact, on a case-sensitive channel', async () => {
+    const channel = `Ev_${randomUUID().slice(0, 8)}`;
+    const { bridge, sink } = start(`${channel}->queue:q`);
+    await bridge.start();
+    await notify(channel, 'signup|A new user signup');
+    await notify(channel, '|hello');
+    await notify(channel, '{"text":"a|b","emoji":"😀"}');
+    await sink.waitFor(3);
+    expect(sink.received.map((e) => [e.source, e.routingKey, e.body.toString('utf8')])).toEqual([
+      [channel, 'signup', 'A new user signup'],
+      [channel, '', 'hello'],
+      [channel, '', '{"text":"a|b","emoji":"😀"}'],
+    ]);
+    expect(sink.received[2]?.body).toEqual(Buffer.from('{"text":"a|b","emoji":"😀"}'));
+  });
+
+  it('listens on several channels without node-postgres warnings about concurrent queries', async () => {
+    const channels = [1, 2, 3].map((n) => `multi_${n}_${randomUUID().slice(0, 8)}`);
+    const { bridge, sink } = start(channels.map((c) => `${c}->queue:q`).join(', '));
+    await bridge.start();
+    for (const channel of channels) await notify(channel, `k|${channel}`);
+    await sink.waitFor(3);
+    expect(sink.received.map((e) => e.source)).toEqual(channels);
+    expect(warnings.filter((w) => /already executing a query/.test(w.message))).toEqual([]);
+  });
+
+  it('reconnects after its backend is terminated, LISTENs again and reports the gap', async () => {
+    const channel = `gap_${randomUUID().slice(0, 8)}`;
+    const { bridge, sink, applicationName } = start(`${channel}->queue:q`, recorder(), { notify: { reconnect: { initialDelayMs: 20, maxDelayMs: 200 } } });
+    await bridge.start();
+    await notify(channel, 'before');
+    await sink.waitFor(1);
+
+    const disconnected = once(bridge, 'disconnected');
+    const gap = once<{ channels: string[]; from: Date; to: Date }>(bridge, 'gap');
+    await sender.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [applicationName]);
+    await disconnected;
+    const report = await gap;
+    expect(report.channels).toEqual([channel]);
+    expect(report.to.getTime()).toBeGreaterThanOrEqual(report.from.getTime());
+
+    await notify(channel, 'after');
+    await sink.waitFor(2);
+    expect(sink.received.map((e) => e.body.toString())).toEqual(['before', 'after']);
+    expect(bridge.stats().gaps).toBe(1);
+  });
+
+  it('stops reading while the upstream is full, then delivers everything in order', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const channel = `bp_${randomUUID().slice(0, 8)}`;
+    const { bridge, sink } = start(`${channel}->queue:q`, recorder({ gate }), { delivery: { maxInFlight: 10 } });
+    await bridge.start();
+    // 5,000 notifications of 1 KiB, committed at once: far more than the window of 10.
+    const total = 5000;
+    await sender.query(`SELECT pg_notify($1, 'k|' || lpad(i::text, 1024, '0')) FROM generate_series(1, ${total}) AS i`, [channel]);
+    // While the gate is shut the bridge holds its window plus at most one socket read (64 KiB,
+    // about 60 of these messages), never the backlog. Sample it for 300 ms.
+    const held: number[] = [];
+    for (const until = Date.now() + 300; Date.now() < until; ) {
+      held.push(bridge.stats().inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(Math.max(...held)).toBeGreaterThanOrEqual(10);
+    expect(Math.max(...held)).toBeLessThan(200);
+    open();
+    await sink.waitFor(total);
+    expect(sink.received.map((e) => Number(e.body.toString()))).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+  });
+
+  it('fails to start with ERR_BRIDGE_POSTGRES when Postgres is unreachable', async () => {
+    const bridge = createBridge({ postgres: 'postgres://postgres@127.0.0.1:1/postgres', upstreams: [{ publisher: recorder().publisher, rules: 'x->queue:q' }] });
+    await expect(bridge.start()).rejects.toMatchObject({ code: 'ERR_BRIDGE_POSTGRES' });
+  });
+});
