@@ -8,6 +8,7 @@ import { DeliveryEngine, type DeliveryOptions, type Route } from './delivery/del
 import type { DeadLetter } from './delivery/target-dispatcher.js';
 import { createNotifySource, type NotifySourceOptions } from './sources/notify-source.js';
 import type { PostgresInput } from './sources/postgres-connection.js';
+import { createWalSource, defaultSlotName, type WalSourceOptions } from './sources/wal-source.js';
 
 /** One upstream and the rules that feed it. */
 export interface UpstreamBinding {
@@ -26,6 +27,11 @@ export interface BridgeOptions {
   /** Aborting it stops the bridge, like calling `stop()`. */
   readonly signal?: AbortSignal;
   readonly delivery?: DeliveryOptions;
+  /**
+   * Settings of the logical replication sources that `wal2json->` and `pgoutput->` rules start.
+   * When both plugins are used, pgoutput's slot is the wal2json slot's name plus `_pgoutput`.
+   */
+  readonly wal?: Omit<WalSourceOptions, 'postgres' | 'plugin'>;
   /** Reconnection and health-check settings of the NOTIFY connection. */
   readonly notify?: Omit<NotifySourceOptions, 'postgres' | 'channels'>;
   /**
@@ -55,6 +61,8 @@ export interface BridgeEvents {
   connected: [report: Extract<SourceReport, { type: 'connected' }>];
   disconnected: [report: Extract<SourceReport, { type: 'disconnected' }>];
   gap: [report: Extract<SourceReport, { type: 'gap' }>];
+  /** A source gave up and needs attention; the daemon exits non-zero on it. */
+  failed: [report: Extract<SourceReport, { type: 'failed' }>];
   started: [];
   stopped: [];
 }
@@ -95,6 +103,7 @@ export function createBridge(options: BridgeOptions): Bridge {
   const routes: Route[] = [];
   const targetsByPublisher = new Map<Publisher, Target[]>();
   const channels = new Set<string>();
+  const walPlugins = new Set<'wal2json' | 'pgoutput'>();
 
   if (options.upstreams.length === 0) {
     throw new BridgeError('ERR_BRIDGE_CONFIG', '[core] No upstreams given: pass at least one { publisher, rules }');
@@ -109,6 +118,7 @@ export function createBridge(options: BridgeOptions): Bridge {
       routes.push({ source: rule.source, publisher, target: rule.target });
       if (!targets.some((t) => t.kind === rule.target.kind && t.name === rule.target.name)) targets.push(rule.target);
       if (rule.sourceType === 'channel') channels.add(rule.source);
+      else walPlugins.add(rule.sourceType);
     }
     targetsByPublisher.set(publisher, targets);
   }
@@ -138,6 +148,11 @@ export function createBridge(options: BridgeOptions): Bridge {
   });
 
   const sources: Source[] = [...(options.sources ?? [])];
+  for (const plugin of walPlugins) {
+    const slot = options.wal?.slot ?? defaultSlotName;
+    const suffix = plugin === 'pgoutput' && walPlugins.size > 1 ? '_pgoutput' : '';
+    sources.push(createWalSource({ ...options.wal, postgres: options.postgres, plugin, slot: `${slot}${suffix}` }));
+  }
   if (channels.size > 0) sources.unshift(createNotifySource({ ...options.notify, postgres: options.postgres, channels: [...channels] }));
 
   const lifetime = new AbortController();
@@ -160,6 +175,8 @@ export function createBridge(options: BridgeOptions): Bridge {
       if (report.type === 'gap') {
         counters.gaps += 1;
         logger.warn({ channels: report.channels, from: report.from, to: report.to }, '[core] Reconnected; notifications sent in this window were not received');
+      } else if (report.type === 'failed') {
+        logger.error({ err: report.error, source: report.source }, '[core] Source failed and stopped');
       } else if (report.type === 'connected') {
         logger.info({ source: report.source }, '[core] Source connected');
       }

@@ -12,3 +12,8 @@ export { DeliveryEngine, type DeliveryOptions, type Route } from './delivery/del
 export { createNotifySource, type NotifySourceOptions } from './sources/notify-source.js';
 export { connectDedicated, quoteIdent, defaultApplicationName, type DedicatedConnection, type PostgresInput } from './sources/postgres-connection.js';
 export { createBridge, type Bridge, type BridgeEvents, type BridgeOptions, type BridgeStats, type StopOptions, type UpstreamBinding } from './bridge.js';
+export { createWalSource, defaultSlotName, defaultWal2jsonParams, heartbeatPrefix, type WalSourceOptions } from './sources/wal-source.js';
+export { parseWalFilters, matchesWalFilters, walActions, type WalAction, type WalFilter } from './rules/parse-wal-filters.js';
+export { AckTracker, type AckUnit } from './delivery/ack-tracker.js';
+export { PgoutputDecoder, convertText, type PgoutputMessage, type PgRelation, type PgRow } from './sources/pgoutput-decoder.js';
+export { parseReplicationMessage, encodeStandbyStatus, parseLsn, formatLsn, type Lsn, type ReplicationMessage } from './sources/replication-protocol.js';

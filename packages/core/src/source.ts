@@ -25,6 +25,8 @@ export interface BridgeEvent {
 export type SourceReport =
   | { readonly type: 'connected'; readonly source: string }
   | { readonly type: 'disconnected'; readonly source: string; readonly error: Error }
+  /** The source stopped for good and needs a person (a replication slot vanished, for example). */
+  | { readonly type: 'failed'; readonly source: string; readonly error: Error }
   | {
       /**
        * Events sent while the source was disconnected are lost (plain NOTIFY is at-most-once).

@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=ack-tracker.test.d.ts.map

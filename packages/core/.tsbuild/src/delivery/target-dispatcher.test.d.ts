@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=target-dispatcher.test.d.ts.map

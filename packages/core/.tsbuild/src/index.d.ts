@@ -1,0 +1,20 @@
+export { BridgeError, errorCodes, toBridgeError, type BridgeErrorCode, type BridgeErrorOptions } from './errors.js';
+export { silentLogger, type Logger } from './logger.js';
+export type { Publisher, PublisherCapabilities, PublisherContext, PublishOptions, Target } from './publisher.js';
+export type { BridgeEvent, Source, SourceContext, SourceReport } from './source.js';
+export type { SettingDoc, UpstreamConfig, UpstreamDefinition } from './upstream-definition.js';
+export { parseRules, allTargetKinds, walSources, type ParseRulesOptions, type Rule } from './rules/parse-rules.js';
+export { splitRouting, type SplitPayload } from './rules/split-routing.js';
+export { backoffDelay, sleep, abortError, type RetryOptions } from './delivery/backoff.js';
+export { TargetDispatcher, type DeadLetter, type DispatchObserver, type DispatcherOptions } from './delivery/target-dispatcher.js';
+export { redactUri } from './util/redact-uri.js';
+export { DeliveryEngine, type DeliveryOptions, type Route } from './delivery/delivery-engine.js';
+export { createNotifySource, type NotifySourceOptions } from './sources/notify-source.js';
+export { connectDedicated, quoteIdent, defaultApplicationName, type DedicatedConnection, type PostgresInput } from './sources/postgres-connection.js';
+export { createBridge, type Bridge, type BridgeEvents, type BridgeOptions, type BridgeStats, type StopOptions, type UpstreamBinding } from './bridge.js';
+export { createWalSource, defaultSlotName, defaultWal2jsonParams, heartbeatPrefix, type WalSourceOptions } from './sources/wal-source.js';
+export { parseWalFilters, matchesWalFilters, walActions, type WalAction, type WalFilter } from './rules/parse-wal-filters.js';
+export { AckTracker, type AckUnit } from './delivery/ack-tracker.js';
+export { PgoutputDecoder, convertText, type PgoutputMessage, type PgRelation, type PgRow } from './sources/pgoutput-decoder.js';
+export { parseReplicationMessage, encodeStandbyStatus, parseLsn, formatLsn, type Lsn, type ReplicationMessage } from './sources/replication-protocol.js';
+//# sourceMappingURL=index.d.ts.map

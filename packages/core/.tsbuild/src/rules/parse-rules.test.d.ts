@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=parse-rules.test.d.ts.map

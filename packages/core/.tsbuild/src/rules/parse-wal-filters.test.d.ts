@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=parse-wal-filters.test.d.ts.map

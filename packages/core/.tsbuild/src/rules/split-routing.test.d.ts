@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=split-routing.test.d.ts.map

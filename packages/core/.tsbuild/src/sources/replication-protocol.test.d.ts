@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=replication-protocol.test.d.ts.map

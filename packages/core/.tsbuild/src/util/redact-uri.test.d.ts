@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=redact-uri.test.d.ts.map

@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=errors-doc.test.d.ts.map

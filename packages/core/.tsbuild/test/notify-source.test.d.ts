@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=notify-source.test.d.ts.map
