@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=pgoutput-decoder.test.d.ts.map

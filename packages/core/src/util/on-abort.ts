@@ -1,0 +1,41 @@
+const watchers = new WeakMap<AbortSignal, Set<() => void>>();
+
+/**
+ * Calls `callback` once when `signal` aborts (at once if it already has) and returns the function
+ * that stops watching. All callbacks of a signal share ONE listener: the delivery engine passes one
+ * signal to every concurrent publish of a target, and a listener each would pile up and trip
+ * Node's MaxListenersExceededWarning.
+ *
+ * @example
+ * ```ts
+ * const unwatch = onAbort(options.signal, () => reject(abortError()));
+ * try { await send(); } finally { unwatch(); }
+ * ```
+ */
+export function onAbort(signal: AbortSignal | undefined, callback: () => void): () => void {
+  if (!signal) return () => undefined;
+  if (signal.aborted) {
+    callback();
+    return () => undefined;
+  }
+  let callbacks = watchers.get(signal);
+  if (!callbacks) {
+    const set = new Set<() => void>();
+    callbacks = set;
+    watchers.set(signal, set);
+    signal.addEventListener(
+      'abort',
+      () => {
+        watchers.delete(signal);
+        for (const fn of [...set]) fn();
+        set.clear();
+      },
+      { once: true },
+    );
+  }
+  const set = callbacks;
+  set.add(callback);
+  return () => {
+    set.delete(callback);
+  };
+}
