@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=ack-tracker.test.d.ts.map

@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=target-dispatcher.test.d.ts.map

@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=parse-rules.test.d.ts.map

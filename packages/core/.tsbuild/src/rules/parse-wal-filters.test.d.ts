@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=parse-wal-filters.test.d.ts.map

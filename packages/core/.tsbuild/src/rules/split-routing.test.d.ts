@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=split-routing.test.d.ts.map

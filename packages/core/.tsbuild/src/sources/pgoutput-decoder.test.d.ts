@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=pgoutput-decoder.test.d.ts.map

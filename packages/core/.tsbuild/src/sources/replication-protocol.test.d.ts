@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=replication-protocol.test.d.ts.map

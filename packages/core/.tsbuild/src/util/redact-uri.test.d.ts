@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=redact-uri.test.d.ts.map

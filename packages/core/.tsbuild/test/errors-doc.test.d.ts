@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=errors-doc.test.d.ts.map

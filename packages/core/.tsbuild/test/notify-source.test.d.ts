@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=notify-source.test.d.ts.map
