@@ -12,6 +12,8 @@ import { createWalSource, defaultSlotName, type WalSourceOptions } from './sourc
 
 /** One upstream and the rules that feed it. */
 export interface UpstreamBinding {
+  /** Names this upstream in events, logs and dead letters (`[upstream.NAME]`). @default publisher.name */
+  readonly name?: string;
   readonly publisher: Publisher;
   /** `BRIDGE_CHANNELS` text (`events->exchange:amq.topic, ...`) or parsed rules. */
   readonly rules: string | readonly Rule[];
@@ -108,14 +110,15 @@ export function createBridge(options: BridgeOptions): Bridge {
   if (options.upstreams.length === 0) {
     throw new BridgeError('ERR_BRIDGE_CONFIG', '[core] No upstreams given: pass at least one { publisher, rules }');
   }
-  for (const { publisher, rules } of options.upstreams) {
-    const parsed = typeof rules === 'string' ? parseRules(rules, { upstream: publisher.name, targetKinds: publisher.targetKinds }) : rules;
+  for (const { publisher, rules, name } of options.upstreams) {
+    const upstream = name ?? publisher.name;
+    const parsed = typeof rules === 'string' ? parseRules(rules, { upstream, targetKinds: publisher.targetKinds }) : rules;
     const targets = targetsByPublisher.get(publisher) ?? [];
     for (const rule of parsed) {
       if (!publisher.targetKinds.includes(rule.target.kind)) {
-        throw new BridgeError('ERR_BRIDGE_RULE_KIND', `[${publisher.name}] Rule "${rule.text}" names kind "${rule.target.kind}" (${publisher.name} accepts: ${publisher.targetKinds.join(', ')})`);
+        throw new BridgeError('ERR_BRIDGE_RULE_KIND', `[${upstream}] Rule "${rule.text}" names kind "${rule.target.kind}" (${publisher.name} accepts: ${publisher.targetKinds.join(', ')})`);
       }
-      routes.push({ source: rule.source, publisher, target: rule.target });
+      routes.push({ source: rule.source, upstream, publisher, target: rule.target });
       if (!targets.some((t) => t.kind === rule.target.kind && t.name === rule.target.name)) targets.push(rule.target);
       if (rule.sourceType === 'channel') channels.add(rule.source);
       else walPlugins.add(rule.sourceType);

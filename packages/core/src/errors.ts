@@ -28,6 +28,11 @@ export interface BridgeErrorOptions {
   retryable?: boolean;
   /** The underlying error. */
   cause?: unknown;
+  /**
+   * The upstream asked to be left alone this long (HTTP Retry-After, throttling). The delivery
+   * engine waits at least this long before retrying.
+   */
+  retryAfterMs?: number;
 }
 
 /**
@@ -47,11 +52,14 @@ export class BridgeError extends Error {
   override readonly name = 'BridgeError';
   readonly code: BridgeErrorCode;
   readonly retryable: boolean;
+  /** See {@link BridgeErrorOptions.retryAfterMs}. */
+  readonly retryAfterMs: number | undefined;
 
   constructor(code: BridgeErrorCode, message: string, options: BridgeErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.retryable = options.retryable ?? false;
+    this.retryAfterMs = options.retryAfterMs;
   }
 
   /** True for any BridgeError, whichever copy of the package created it. */

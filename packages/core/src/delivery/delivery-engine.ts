@@ -16,6 +16,8 @@ export interface DeliveryOptions {
 /** One route: events of `source` go to `target` through `publisher`. */
 export interface Route {
   readonly source: string;
+  /** Names the upstream in events and dead letters. @default publisher.name */
+  readonly upstream?: string;
   readonly publisher: Publisher;
   readonly target: Target;
 }
@@ -38,13 +40,20 @@ export class DeliveryEngine {
     };
     const byTarget = new Map<string, TargetDispatcher>();
     for (const route of routes) {
-      const key = `${route.publisher.name}\u0000${route.target.kind}\u0000${route.target.name}`;
+      const upstream = route.upstream ?? route.publisher.name;
+      const key = `${upstream}\u0000${route.target.kind}\u0000${route.target.name}`;
       let dispatcher = byTarget.get(key);
       if (!dispatcher) {
-        dispatcher = new TargetDispatcher(route.publisher, route.target, limits, {
-          ...observer,
-          capacityChanged: (full) => this.#capacityChanged(full),
-        });
+        dispatcher = new TargetDispatcher(
+          route.publisher,
+          route.target,
+          limits,
+          {
+            ...observer,
+            capacityChanged: (full) => this.#capacityChanged(full),
+          },
+          upstream,
+        );
         byTarget.set(key, dispatcher);
         this.#dispatchers.push(dispatcher);
       }

@@ -93,6 +93,25 @@ describe('TargetDispatcher', () => {
     expect(new Set(broker.accepted)).toEqual(new Set(ids));
   });
 
+  it("waits at least the upstream's Retry-After before retrying", async () => {
+    const delays: number[] = [];
+    let failed = false;
+    const broker = scriptedPublisher(false, () => (failed ? 'ok' : ((failed = true), 'retry')));
+    const publish = broker.publisher.publish.bind(broker.publisher);
+    broker.publisher.publish = async (target, e, options) => {
+      try {
+        await publish(target, e, options);
+      } catch {
+        throw new BridgeError('ERR_BRIDGE_UPSTREAM_UNAVAILABLE', '429', { retryable: true, retryAfterMs: 250 });
+      }
+    };
+    const dispatcher = new TargetDispatcher(broker.publisher, target, fast, { ...observer(), retrying: (info) => delays.push(info.delayMs) });
+    const started = performance.now();
+    await dispatcher.enqueue(event('a'));
+    expect(delays).toEqual([250]);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(240);
+  });
+
   it('dead-letters a permanent failure and carries on with the next message', async () => {
     const letters: DeadLetter[] = [];
     const broker = scriptedPublisher(false, (e) => (e.id === 'big' ? 'fatal' : 'ok'));

@@ -48,6 +48,7 @@ interface Item {
  */
 export class TargetDispatcher {
   readonly #publisher: Publisher;
+  readonly #upstream: string;
   readonly #target: Target;
   readonly #options: DispatcherOptions;
   readonly #observer: DispatchObserver;
@@ -65,8 +66,10 @@ export class TargetDispatcher {
   #seq = 0;
   #idleWaiters: Array<() => void> = [];
 
-  constructor(publisher: Publisher, target: Target, options: DispatcherOptions, observer: DispatchObserver) {
+  /** `upstream` names the upstream in events and dead letters. @default publisher.name */
+  constructor(publisher: Publisher, target: Target, options: DispatcherOptions, observer: DispatchObserver, upstream = publisher.name) {
     this.#publisher = publisher;
+    this.#upstream = upstream;
     this.#target = target;
     this.#options = options;
     this.#observer = observer;
@@ -134,7 +137,7 @@ export class TargetDispatcher {
     this.#inFlight -= 1;
     this.#observer.published({
       event: item.event,
-      upstream: this.#publisher.name,
+      upstream: this.#upstream,
       target: this.#target,
       attempts: item.attempts,
       latencyMs: performance.now() - item.enqueuedAt,
@@ -163,7 +166,7 @@ export class TargetDispatcher {
   #deadLetter(item: Item, error: BridgeError): void {
     // Dead-lettering counts as in flight: the line is held until the letter is stored.
     this.#inFlight += 1;
-    const letter: DeadLetter = { event: item.event, upstream: this.#publisher.name, target: this.#target, error, attempts: item.attempts };
+    const letter: DeadLetter = { event: item.event, upstream: this.#upstream, target: this.#target, error, attempts: item.attempts };
     const attempt = async (n: number): Promise<void> => {
       try {
         await this.#observer.deadLetter(letter);
@@ -197,9 +200,10 @@ export class TargetDispatcher {
     const failed = this.#failed.sort((a, b) => a.seq - b.seq);
     this.#failed = [];
     const first = failed[0]!;
-    const delayMs = backoffDelay(first.attempts, this.#options.retry);
     const error = this.#lastError ?? new BridgeError('ERR_BRIDGE_UPSTREAM_UNAVAILABLE', `[${this.#publisher.name}] Publish failed`, { retryable: true });
-    this.#observer.retrying({ event: first.event, upstream: this.#publisher.name, target: this.#target, attempt: first.attempts, delayMs, error });
+    // An upstream that said when to come back (Retry-After) is not asked sooner.
+    const delayMs = Math.max(backoffDelay(first.attempts, this.#options.retry), error.retryAfterMs ?? 0);
+    this.#observer.retrying({ event: first.event, upstream: this.#upstream, target: this.#target, attempt: first.attempts, delayMs, error });
     // Put them back at the head, in their original order, ahead of anything queued since.
     this.#queue = [...failed, ...this.#queue.slice(this.#head)];
     this.#head = 0;

@@ -1,3 +1,5 @@
+import { abortError } from '../delivery/backoff.js';
+
 const watchers = new WeakMap<AbortSignal, Set<() => void>>();
 
 /**
@@ -38,4 +40,23 @@ export function onAbort(signal: AbortSignal | undefined, callback: () => void): 
   return () => {
     set.delete(callback);
   };
+}
+
+/**
+ * Waits for `promise`, or rejects with ERR_BRIDGE_ABORTED as soon as `signal` aborts (the promise
+ * itself is left to settle on its own).
+ *
+ * @example
+ * ```ts
+ * const connection = await abortable(connecting, options.signal);
+ * ```
+ */
+export async function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  let unwatch: () => void = () => undefined;
+  try {
+    return await Promise.race([promise, new Promise<never>((_, reject) => (unwatch = onAbort(signal, () => reject(abortError()))))]);
+  } finally {
+    unwatch();
+  }
 }

@@ -1,0 +1,231 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { BridgeError, createBridge, redactUri, type Publisher, type UpstreamDefinition } from '@pg-event-bridge/core';
+import { pino } from 'pino';
+import { ConfigError } from './config/config-error.js';
+import type { DaemonConfig } from './config/daemon-config.js';
+import { findDefinition } from './config/find-definition.js';
+import { formatConfig } from './config/format-config.js';
+import { loadConfig } from './config/load-config.js';
+import { errorMessage } from './error-message.js';
+import { redactSecrets } from './redact-secrets.js';
+import { renderHelp } from './render-help.js';
+import { upstreams } from './upstreams.js';
+import { version } from './version.js';
+
+/** Something text can be written to: `process.stdout`, or a test's collector. */
+export interface TextSink {
+  write(text: string): unknown;
+}
+
+/** Inputs of {@link runDaemon}; the CLI passes the process's, tests their own. */
+export interface RunDaemonOptions {
+  /** Arguments after the executable: `process.argv.slice(2)`. */
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Receives the JSON log lines, `--help`, `--version` and `check-config` output. */
+  readonly stdout: TextSink;
+  /** Receives configuration and usage errors. */
+  readonly stderr: TextSink;
+  /** Aborting it stops the bridge gracefully; the CLI aborts it on SIGTERM and SIGINT. */
+  readonly signal?: AbortSignal;
+  /** Reads the ini file. @default `fs.readFile(path, 'utf8')` */
+  readonly readFile?: (path: string) => Promise<string>;
+  /** The upstream kinds to accept. @default {@link upstreams} */
+  readonly definitions?: readonly UpstreamDefinition[];
+}
+
+/** Exit codes of the daemon. */
+export const exitCodes = {
+  /** Stopped after draining, or a command (help, version, check-config) succeeded. */
+  ok: 0,
+  /** Could not start (Postgres or a broker unreachable, a target missing) or failed running. */
+  failed: 1,
+  /** Invalid configuration or command line; nothing was connected. */
+  usage: 2,
+} as const;
+
+// Beyond the drain timeout, how long publishers and Postgres get to close before we give up.
+const closeGraceMs = 5_000;
+
+/**
+ * Runs the `pg-event-bridge` command: `--help`, `--version`, `check-config [FILE]`, or the daemon
+ * itself until `signal` aborts. Resolves with the process exit code (see {@link exitCodes});
+ * never calls `process.exit` and installs no signal handler.
+ *
+ * @example
+ * ```ts
+ * const code = await runDaemon({ argv: ['/config.ini'], env: process.env, stdout: process.stdout, stderr: process.stderr, signal });
+ * ```
+ */
+export async function runDaemon(options: RunDaemonOptions): Promise<number> {
+  const { stdout, stderr } = options;
+  const definitions = options.definitions ?? upstreams;
+
+  let args: ReturnType<typeof parseCommandLine>;
+  try {
+    args = parseCommandLine(options.argv);
+  } catch (error) {
+    stderr.write(`pg-event-bridge: ${(error as Error).message}\nUsage: pg-event-bridge [check-config] [FILE.ini]; see pg-event-bridge --help.\n`);
+    return exitCodes.usage;
+  }
+  if (args.help) {
+    stdout.write(renderHelp(definitions, version));
+    return exitCodes.ok;
+  }
+  if (args.version) {
+    stdout.write(`${version}\n`);
+    return exitCodes.ok;
+  }
+
+  let file: { name: string; text: string } | undefined;
+  if (args.file !== undefined) {
+    try {
+      file = { name: args.file, text: await (options.readFile ?? ((path) => readFile(path, 'utf8')))(args.file) };
+    } catch (error) {
+      stderr.write(`pg-event-bridge: cannot read the configuration file ${args.file}: ${(error as Error).message}\n`);
+      return exitCodes.usage;
+    }
+  }
+
+  let config: DaemonConfig;
+  try {
+    config = loadConfig({ env: options.env, ...(file && { file }), definitions });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    stderr.write(redactSecrets(`pg-event-bridge: ${error.message}\nNothing was started. See pg-event-bridge --help for every key.\n`, error.secrets));
+    return exitCodes.usage;
+  }
+  if (args.command === 'check-config') {
+    stdout.write(redactSecrets(formatConfig(config), config.secrets));
+    return exitCodes.ok;
+  }
+  return serve(config, definitions, options);
+}
+
+function parseCommandLine(argv: readonly string[]) {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    options: { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'V' } },
+    allowPositionals: true,
+    strict: true,
+  });
+  const command = positionals[0] === 'check-config' ? 'check-config' : 'run';
+  const rest = command === 'check-config' ? positionals.slice(1) : positionals;
+  if (rest.length > 1) throw new Error(`expected at most one configuration file, got ${rest.length}: ${rest.join(' ')}`);
+  return { command, file: rest[0], help: values.help === true, version: values.version === true };
+}
+
+async function serve(config: DaemonConfig, definitions: readonly UpstreamDefinition[], options: RunDaemonOptions): Promise<number> {
+  const logger = pino(
+    {
+      level: config.logLevel,
+      formatters: { level: (label) => ({ level: label }) },
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
+    { write: (line: string) => options.stdout.write(redactSecrets(line, config.secrets)) },
+  );
+  const { shutdownTimeoutMs, maxInFlight, maxInFlightBytes } = config.bridge;
+
+  const proxyApplicationName = 'pg-event-proxy';
+  let bridge: ReturnType<typeof createBridge>;
+  try {
+    const bindings = config.upstreams.map((upstream) => {
+      const definition = findDefinition(upstream.kind, definitions)!;
+      const publisher: Publisher = definition.create({
+        name: upstream.name,
+        uri: upstream.uri,
+        settings: upstream.settings,
+        logger: logger.child({ upstream: upstream.name }),
+      });
+      return { name: upstream.name, publisher, rules: upstream.rules };
+    });
+    const { replicationSlot, wal2jsonParams, walFilters, publication } = config.database;
+    bridge = createBridge({
+      postgres: config.database.uri,
+      upstreams: bindings,
+      logger,
+      delivery: { ...(maxInFlight && { maxInFlight }), ...(maxInFlightBytes && { maxInFlightBytes }) },
+      // pg-event-proxy's SQL helper checks pg_stat_activity for this name before sending NOTIFY
+      // directly; keeping it makes the daemon a drop-in for databases that still use that helper.
+      notify: { applicationName: proxyApplicationName },
+      wal: { applicationName: proxyApplicationName, slot: replicationSlot, wal2jsonParams, ...(walFilters && { filters: walFilters }), ...(publication && { publication }) },
+    });
+  } catch (error) {
+    // loadConfig ran the same checks, so this is a combination only createBridge knows about.
+    logger.fatal({ code: codeOf(error) }, `[cli] Invalid configuration: ${errorMessage(error)}`);
+    return exitCodes.usage;
+  }
+
+  bridge.on('published', ({ event, upstream, target, attempts, latencyMs }) => {
+    if (!logger.isLevelEnabled('debug')) return;
+    // pg-event-proxy printed every forwarded message at debug; so do we, the body capped at 1 KiB.
+    logger.debug(
+      {
+        upstream,
+        source: event.source,
+        target: `${target.kind}:${target.name}`,
+        routingKey: event.routingKey,
+        bytes: event.body.length,
+        body: event.body.toString('utf8', 0, 1024),
+        attempts,
+        latencyMs: Math.round(latencyMs),
+      },
+      '[cli] Forwarded',
+    );
+  });
+  bridge.on('disconnected', ({ source, error }) => logger.warn({ source, err: error }, '[cli] Source disconnected; reconnecting'));
+  // A source that gave up (a replication slot dropped under us...) needs an operator: stop and
+  // exit non-zero so a supervisor notices, rather than run on half-deaf. Core logged the cause.
+  const failed = new Promise<'failed'>((resolve) => bridge.once('failed', () => resolve('failed')));
+
+  const stopRequested = new Promise<'stop'>((resolve) => {
+    if (options.signal?.aborted) resolve('stop');
+    options.signal?.addEventListener('abort', () => resolve('stop'), { once: true });
+  });
+  const stop = async (code: number = exitCodes.ok): Promise<number> => {
+    logger.info({ timeoutMs: shutdownTimeoutMs }, '[cli] Stopping: draining in-flight messages');
+    let timer: NodeJS.Timeout | undefined;
+    const stopped = await Promise.race([
+      bridge.stop({ timeoutMs: shutdownTimeoutMs }).then(() => true),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), shutdownTimeoutMs + closeGraceMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!stopped) {
+      logger.error({ timeoutMs: shutdownTimeoutMs + closeGraceMs }, '[cli] Connections did not close in time; exiting anyway');
+      return exitCodes.failed;
+    }
+    logger.info({ ...bridge.stats() }, '[cli] Stopped');
+    return code;
+  };
+
+  logger.info(
+    {
+      version,
+      database: redactUri(config.database.uri),
+      upstreams: config.upstreams.map((upstream) => ({ name: upstream.name, kind: upstream.kind, uri: redactUri(upstream.uri), rules: upstream.rules.map((rule) => rule.text) })),
+    },
+    '[cli] Starting',
+  );
+  // A signal during start() stops the bridge, which makes start() reject: that is a clean exit.
+  void stopRequested.then(() => bridge.stop({ timeoutMs: shutdownTimeoutMs }));
+  try {
+    await bridge.start();
+  } catch (error) {
+    if (options.signal?.aborted) return stop();
+    logger.error({ code: codeOf(error) }, `[cli] Could not start: ${errorMessage(error)}`);
+    await Promise.race([bridge.stop({ timeoutMs: 0 }), new Promise((resolve) => setTimeout(resolve, closeGraceMs).unref())]);
+    return exitCodes.failed;
+  }
+  logger.info({ upstreams: config.upstreams.map((upstream) => upstream.name) }, '[cli] Ready');
+  const reason = await Promise.race([stopRequested, failed]);
+  if (reason === 'failed') logger.error({}, '[cli] A source failed; stopping');
+  return stop(reason === 'failed' ? exitCodes.failed : exitCodes.ok);
+}
+
+function codeOf(error: unknown): string | undefined {
+  return BridgeError.isInstance(error) ? error.code : undefined;
+}
+

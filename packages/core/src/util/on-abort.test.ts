@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { abortable, onAbort } from './on-abort.js';
+
+describe('onAbort', () => {
+  it('calls every callback once through a single listener, and not the unregistered ones', () => {
+    const controller = new AbortController();
+    const calls: string[] = [];
+    onAbort(controller.signal, () => calls.push('a'));
+    const stop = onAbort(controller.signal, () => calls.push('b'));
+    for (let i = 0; i < 50; i++) onAbort(controller.signal, () => undefined);
+    stop();
+    controller.abort();
+    controller.abort();
+    expect(calls).toEqual(['a']);
+  });
+
+  it('calls at once for a signal that already aborted', () => {
+    let called = false;
+    onAbort(AbortSignal.abort(), () => (called = true));
+    expect(called).toBe(true);
+  });
+});
+
+describe('abortable', () => {
+  it('passes the value through, or rejects with ERR_BRIDGE_ABORTED on abort', async () => {
+    await expect(abortable(Promise.resolve(1), new AbortController().signal)).resolves.toBe(1);
+    const controller = new AbortController();
+    const pending = abortable(new Promise(() => undefined), controller.signal);
+    controller.abort();
+    await expect(pending).rejects.toMatchObject({ code: 'ERR_BRIDGE_ABORTED' });
+  });
+});
