@@ -221,12 +221,15 @@ export function createBridge(options: BridgeOptions): Bridge {
       if (options.signal?.aborted) throw new BridgeError('ERR_BRIDGE_ABORTED', '[core] The signal was aborted before start()');
       state = 'starting';
       try {
-        await Promise.all(
-          publishers.map(async (publisher) => {
-            await publisher.start({ logger, targets: targetsByPublisher.get(publisher) ?? [], signal: lifetime.signal });
+        // Every publisher whose start() was called is stopped on failure, even one still starting.
+        const starts = await Promise.allSettled(
+          publishers.map((publisher) => {
             startedPublishers.push(publisher);
+            return publisher.start({ logger, targets: targetsByPublisher.get(publisher) ?? [], signal: lifetime.signal });
           }),
         );
+        const failure = starts.find((result) => result.status === 'rejected');
+        if (failure) throw failure.reason;
         for (const source of sources) {
           await source.start(context);
           startedSources.push(source);

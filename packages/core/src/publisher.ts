@@ -33,7 +33,11 @@ export interface PublisherContext {
 
 /** Options of one {@link Publisher.publish} call. */
 export interface PublishOptions {
-  /** Aborting rejects the call with ERR_BRIDGE_ABORTED; the message may or may not have arrived. */
+  /**
+   * Aborting rejects the call with ERR_BRIDGE_ABORTED; the message may or may not have arrived.
+   * The engine passes ONE signal to every concurrent publish of a target, so watch it with
+   * `onAbort` (one shared listener) rather than a listener per call.
+   */
   readonly signal?: AbortSignal;
 }
 
@@ -45,7 +49,15 @@ export interface PublishOptions {
  * - `publish()` resolves only once the broker accepted the message (publisher confirm, PUBACK,
  *   2xx, JetStream ack...), and rejects with a {@link BridgeError} whose `retryable` flag says
  *   whether the same call may succeed later;
- * - a lost connection is re-established by the publisher itself on a later `publish()`.
+ * - a lost connection is re-established by the publisher itself on a later `publish()`;
+ * - lifecycle: `start()` twice, or `publish()` before `start()` or after `stop()`, rejects with
+ *   ERR_BRIDGE_STATE; `stop()` before `start()` resolves; `stop()` settles every in-flight publish;
+ *   an already-aborted or oversized publish sends nothing.
+ *
+ * Ordering: when `capabilities.ordered` is true, concurrent publishes reach the broker in call
+ * order. After a retryable failure the engine resends the failed messages in order, but messages
+ * after them that the broker had already accepted are not resent, so order around a failure is
+ * best-effort (at-least-once, never lost). The testkit conformance suite checks all of this.
  */
 export interface Publisher {
   /** The upstream's kind, used in logs and errors: `amqp`, `mqtt`, ... */

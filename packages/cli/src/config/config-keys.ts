@@ -1,0 +1,101 @@
+import { defaultSlotName, defaultWal2jsonParams } from '@pg-event-bridge/core';
+
+/** One key of the configuration scheme, documented once for `--help`, README and errors. */
+export interface KeySpec {
+  /** The ini key, lower-case (`replication_slot`). */
+  readonly key: string;
+  readonly description: string;
+  /** Shown in `--help`. */
+  readonly default?: string;
+  readonly required?: boolean;
+  /** The pg-event-proxy generation-1 variable for the same value, if there is one. */
+  readonly gen1?: string;
+}
+
+/** Prefix of every variable the daemon reads besides `LOG_LEVEL` and `RUST_LOG`. */
+export const envPrefix = 'PGPROXY_';
+
+/** Generation 1 names every upstream key `PGPROXY_LOCAL-UPSTREAM_CONFIG-<KEY>`. */
+export const gen1UpstreamPrefix = 'PGPROXY_LOCAL-UPSTREAM_CONFIG-';
+
+/** The upstream name generation-1 variables configure. */
+export const gen1UpstreamName = 'local';
+
+
+/** `[database]`: the source database. */
+export const databaseKeys: readonly KeySpec[] = [
+  {
+    key: 'uri',
+    required: true,
+    gen1: 'PGPROXY_LOCAL-POSTGRESQL_URI',
+    description: 'PostgreSQL connection URI: postgres://user:pass@host:5432/db',
+  },
+  {
+    key: 'replication_slot',
+    default: defaultSlotName,
+    gen1: 'PGPROXY_LOCAL-REPLICATION_SLOT',
+    description: 'Logical replication slot of wal2json/pgoutput rules (lower-case letters, digits, _; created when missing)',
+  },
+  {
+    key: 'wal2json_params',
+    default: defaultWal2jsonParams,
+    gen1: 'PGPROXY_LOCAL-WAL2JSON_PARAMS',
+    description: 'wal2json options of START_REPLICATION, as pg-event-proxy takes them (\\" is read as ")',
+  },
+  {
+    key: 'wal_filters',
+    description: 'Only forward these WAL changes: table[:action], comma-separated (customer:insert, billing.invoice); all when unset',
+  },
+  {
+    key: 'publication',
+    default: 'pg_event_bridge',
+    description: 'Publication of pgoutput rules (created FOR ALL TABLES when missing)',
+  },
+];
+
+/** `[upstream.NAME]`: keys every kind has. Kind-specific keys come from its definition. */
+export const upstreamKeys: readonly KeySpec[] = [
+  { key: 'kind', required: true, gen1: 'PGPROXY_LOCAL-UPSTREAM', description: 'Which broker: see "Upstream kinds"' },
+  {
+    key: 'uri',
+    required: true,
+    gen1: `${gen1UpstreamPrefix}URI`,
+    description: 'Broker URI: amqp://user:pass@host//, mqtt://host:1883, redis://host, aws://us-east-1...',
+  },
+  {
+    key: 'bridge_channels',
+    required: true,
+    gen1: `${gen1UpstreamPrefix}BRIDGE_CHANNELS`,
+    description: 'Rules "source->kind:target, ...", e.g. events->exchange:amq.topic, wal2json->queue:changes',
+  },
+];
+
+/** `[bridge]`: pg-event-bridge's own keys, absent from pg-event-proxy. */
+export const bridgeKeys: readonly KeySpec[] = [
+  {
+    key: 'shutdown_timeout',
+    default: '10s',
+    description: 'On SIGTERM/SIGINT, how long to wait for in-flight messages (500ms, 10s, 1m; a bare number is seconds)',
+  },
+  { key: 'max_in_flight', default: '1000', description: 'Messages queued or awaiting the broker per target before reading pauses' },
+  { key: 'max_in_flight_bytes', default: '16777216', description: 'Body bytes queued or awaiting the broker per target before reading pauses' },
+];
+
+/** Variables outside the `PGPROXY_` scheme. */
+export const loggingKeys: readonly KeySpec[] = [
+  { key: 'LOG_LEVEL', default: 'info', description: 'trace, debug (logs every forwarded message), info, warn, error, fatal or silent' },
+  { key: 'RUST_LOG', description: 'Read when LOG_LEVEL is unset, for pg-event-proxy setups: pg_event_proxy=debug means debug' },
+];
+
+/** Section names of the scheme. */
+export type SectionKind = 'database' | 'bridge';
+
+/** `PGPROXY_DATABASE-URI` for (`database`, `uri`). */
+export function sectionEnvName(section: SectionKind, key: string): string {
+  return `${envPrefix}${section.toUpperCase()}-${key.toUpperCase()}`;
+}
+
+/** `PGPROXY_UPSTREAM-MYAMQP-URI` for (`myamqp`, `uri`). */
+export function upstreamEnvName(name: string, key: string): string {
+  return `${envPrefix}UPSTREAM-${name.toUpperCase()}-${key.toUpperCase()}`;
+}

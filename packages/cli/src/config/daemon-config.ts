@@ -1,0 +1,56 @@
+import type { Rule } from '@pg-event-bridge/core';
+
+/** The `[database]` section: where events come from. */
+export interface DatabaseConfig {
+  /** PostgreSQL connection URI, as written (redact it before showing it). */
+  readonly uri: string;
+  /** Logical replication slot used by `wal2json` / `pgoutput` rules. @default 'pg_event_proxy' */
+  readonly replicationSlot: string;
+  /** Option list of `START_REPLICATION` for wal2json. @default `"format-version" '2', "include-types" '0'` */
+  readonly wal2jsonParams: string;
+  /** `table[:action]` list of the WAL changes to forward, checked; all when absent. */
+  readonly walFilters?: string;
+  /** Publication of pgoutput rules. @default core's, 'pg_event_bridge' */
+  readonly publication?: string;
+}
+
+/** One `[upstream.NAME]` section (generation 1: the single upstream `local`). */
+export interface UpstreamSection {
+  /** The section name as written (`myamqp`), or `local` for generation-1 variables. */
+  readonly name: string;
+  /** The canonical kind (`awssns` when the user wrote `sns`). */
+  readonly kind: string;
+  readonly uri: string;
+  /** `bridge_channels` as written. */
+  readonly bridgeChannels: string;
+  /** `bridge_channels`, parsed and checked against the kind's target kinds. */
+  readonly rules: readonly Rule[];
+  /** Every other key of the section, lower-cased, handed to the upstream definition. */
+  readonly settings: Readonly<Record<string, string>>;
+}
+
+/** The `[bridge]` section: pg-event-bridge's own additions to pg-event-proxy's scheme. */
+export interface BridgeSettings {
+  /** How long SIGTERM waits for in-flight messages before cancelling them. @default 10000 */
+  readonly shutdownTimeoutMs: number;
+  /** Messages in flight per target before Postgres reads pause. @default core's default */
+  readonly maxInFlight?: number;
+  /** Body bytes in flight per target before Postgres reads pause. @default core's default */
+  readonly maxInFlightBytes?: number;
+}
+
+/** The validated, frozen configuration of the daemon. */
+export interface DaemonConfig {
+  readonly database: DatabaseConfig;
+  readonly upstreams: readonly UpstreamSection[];
+  readonly bridge: BridgeSettings;
+  /** pino level from `LOG_LEVEL` (or `RUST_LOG`). @default 'info' */
+  readonly logLevel: string;
+  /**
+   * Where each value came from, keyed `database.uri`, `upstream.NAME.uri`, `bridge.KEY`,
+   * `log_level`: the variable name or `FILE [section] key`. Absent for defaults.
+   */
+  readonly origins: Readonly<Record<string, string>>;
+  /** Values that must never be printed (passwords, tokens), for output redaction. */
+  readonly secrets: readonly string[];
+}

@@ -1,0 +1,42 @@
+import { redactUri } from '@pg-event-bridge/core';
+import { redactSecrets } from '../redact-secrets.js';
+import { isSecretKey } from './collect-secrets.js';
+import type { DaemonConfig } from './daemon-config.js';
+
+/**
+ * The effective configuration as a generation-2 ini file, passwords hidden, each value followed by
+ * where it came from. What `pg-event-bridge check-config` prints; also a way to turn
+ * generation-1 variables into an ini file.
+ */
+export function formatConfig(config: DaemonConfig): string {
+  const lines = [`; pg-event-bridge effective configuration (secrets shown as ***), log level ${config.logLevel} (${config.origins['log_level'] ?? 'default'})`];
+  const entry = (path: string, key: string, value: string) => {
+    const escaped = value.replace(/[;#]/g, (char) => `\\${char}`);
+    lines.push(`${key} = ${escaped}  ; ${config.origins[path] ?? 'default'}`);
+  };
+
+  lines.push('', '[database]');
+  entry('database.uri', 'uri', redactUri(config.database.uri));
+  entry('database.replication_slot', 'replication_slot', config.database.replicationSlot);
+  entry('database.wal2json_params', 'wal2json_params', config.database.wal2jsonParams);
+  if (config.database.walFilters) entry('database.wal_filters', 'wal_filters', config.database.walFilters);
+  if (config.database.publication) entry('database.publication', 'publication', config.database.publication);
+
+  for (const upstream of config.upstreams) {
+    const path = (key: string) => `upstream.${upstream.name}.${key}`;
+    lines.push('', `[upstream.${upstream.name}]`);
+    entry(path('kind'), 'kind', upstream.kind);
+    entry(path('uri'), 'uri', redactUri(upstream.uri));
+    entry(path('bridge_channels'), 'bridge_channels', redactSecrets(upstream.bridgeChannels, []));
+    for (const [key, value] of Object.entries(upstream.settings)) {
+      entry(path(key), key, isSecretKey(key) ? '***' : redactSecrets(value, []));
+    }
+  }
+
+  lines.push('', '[bridge]');
+  const timeout = config.bridge.shutdownTimeoutMs;
+  entry('bridge.shutdown_timeout', 'shutdown_timeout', timeout % 1000 === 0 ? `${timeout / 1000}s` : `${timeout}ms`);
+  if (config.bridge.maxInFlight) entry('bridge.max_in_flight', 'max_in_flight', String(config.bridge.maxInFlight));
+  if (config.bridge.maxInFlightBytes) entry('bridge.max_in_flight_bytes', 'max_in_flight_bytes', String(config.bridge.maxInFlightBytes));
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,11 @@
+export { runDaemon, exitCodes, type RunDaemonOptions, type TextSink } from './daemon.js';
+export { upstreams } from './upstreams.js';
+export { loadConfig, type LoadConfigOptions } from './config/load-config.js';
+export { ConfigError } from './config/config-error.js';
+export { formatConfig } from './config/format-config.js';
+export { findDefinition, describeKinds } from './config/find-definition.js';
+export { databaseKeys, upstreamKeys, bridgeKeys, loggingKeys, type KeySpec } from './config/config-keys.js';
+export type { DaemonConfig, DatabaseConfig, UpstreamSection, BridgeSettings } from './config/daemon-config.js';
+export { renderHelp } from './render-help.js';
+export { redactSecrets } from './redact-secrets.js';
+export { version } from './version.js';

@@ -1,0 +1,337 @@
+import { randomBytes } from 'node:crypto';
+import { setImmediate as nextMacrotask } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BridgeError, silentLogger, type BridgeErrorCode, type BridgeEvent, type Logger, type Publisher, type Target } from '@pg-event-bridge/core';
+import { makeEvent } from './make-event.js';
+import type { ReceivedMessage, TestTarget } from './message-inbox.js';
+import { createRecordingLogger } from './recording-logger.js';
+
+/** What the suite may ask {@link PublisherTestSpec.create} to configure. */
+export interface PublisherOverrides {
+  /** Set the publisher's body limit to this (the suite passes {@link PublisherTestSpec.maxPayloadBytes}). */
+  readonly maxPayloadBytes?: number;
+}
+
+/** Describes one upstream to {@link testPublisher}. */
+export interface PublisherTestSpec<M extends ReceivedMessage = ReceivedMessage> {
+  /** Must equal the publisher's `name` (`amqp`, `mqtt`...). */
+  readonly name: string;
+  /** A new publisher for the real broker. No I/O until `start()`. */
+  create(overrides?: PublisherOverrides): Publisher;
+  /** A new publisher pointed at an address where nothing listens (a closed port). */
+  createUnreachable(): Publisher;
+  /** A password inside `createUnreachable`'s connection string: errors and logs must not show it. */
+  readonly secret?: string;
+  /** Each must throw a BridgeError ERR_BRIDGE_CONFIG synchronously (e.g. calls the factory with a bad option). */
+  readonly badOptions: ReadonlyArray<() => unknown>;
+  /**
+   * Creates a fresh, uniquely named target of `kind` on the broker, with a consumer already
+   * receiving. Called for every kind in the publisher's `targetKinds`; the first kind is used for
+   * the generic tests.
+   */
+  provision(kind: string): Promise<TestTarget<M>>;
+  /** The body limit the suite configures through `create({ maxPayloadBytes })`; keep it small (64 KiB). */
+  readonly maxPayloadBytes: number;
+  /** Must equal the publisher's capability flags; they choose which tests run. */
+  readonly capabilities: { readonly headers: boolean; readonly ordered: boolean };
+  /** Where the consumer sees `event` arrive: `ReceivedMessage.routingKey`. */
+  expectedRoutingKey(target: Target, event: BridgeEvent): string;
+  /**
+   * The headers `event` must arrive with (a subset of `ReceivedMessage.headers`). Required when
+   * `capabilities.headers`; must carry the event id, routing key, source and `event.headers` values.
+   */
+  expectedHeaders?(target: Target, event: BridgeEvent): Record<string, string>;
+  /** How long to wait for a message to arrive. @default 10000 */
+  readonly timeoutMs?: number;
+  /** How long the unreachable publisher may take to fail. @default 15000 */
+  readonly unreachableTimeoutMs?: number;
+}
+
+/**
+ * Registers the publisher conformance suite (vitest `describe`/`it`) for one upstream. Every
+ * upstream package runs it against its real broker, so the delivery engine can rely on the same
+ * behaviour from all of them: lifecycle, byte-exact bodies, size limit, routing-key mapping,
+ * headers, ordering, cancellation, unreachable broker and option validation.
+ *
+ * @example
+ * ```ts
+ * testPublisher({
+ *   name: 'amqp',
+ *   create: (o) => createAmqpPublisher({ url, maxPayloadBytes: o?.maxPayloadBytes }),
+ *   createUnreachable: () => createAmqpPublisher({ url: closedUrl }),
+ *   badOptions: [() => createAmqpPublisher({ url: 'http://x' })],
+ *   provision: (kind) => provisionRabbitTarget(kind),
+ *   maxPayloadBytes: 64 * 1024,
+ *   capabilities: { headers: true, ordered: true },
+ *   expectedRoutingKey: (target, event) => (target.kind === 'queue' ? target.name : event.routingKey),
+ *   expectedHeaders: (_t, e) => ({ 'x-event-id': e.id, 'x-routing-key': e.routingKey, 'x-pg-channel': e.source, ...e.headers }),
+ * });
+ * ```
+ */
+export function testPublisher<M extends ReceivedMessage>(spec: PublisherTestSpec<M>): void {
+  const timeoutMs = spec.timeoutMs ?? 10_000;
+  const reference = spec.create({ maxPayloadBytes: spec.maxPayloadBytes });
+  const primaryKind = reference.targetKinds[0] ?? '';
+
+  describe(`${spec.name} publisher conformance`, () => {
+    const cleanups: Array<() => Promise<void>> = [];
+    afterEach(async () => {
+      const errors: unknown[] = [];
+      for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch((error: unknown) => errors.push(error));
+      if (errors.length > 0) throw new AggregateError(errors, `${errors.length} cleanup step(s) failed`);
+    });
+
+    const provision = async (kind = primaryKind) => {
+      const target = await spec.provision(kind);
+      cleanups.push(() => target.dispose());
+      return target;
+    };
+    const create = (overrides?: PublisherOverrides) => {
+      const publisher = spec.create(overrides);
+      cleanups.push(() => publisher.stop());
+      return publisher;
+    };
+    const started = async (targets: TestTarget<M>[], overrides?: PublisherOverrides) => {
+      const publisher = create(overrides);
+      await publisher.start(context(targets.map((t) => t.target)));
+      return publisher;
+    };
+    /** Publishes a sentinel and checks it is the next message: nothing else was sent before it. */
+    const expectNothingSentBefore = async (publisher: Publisher, target: TestTarget<M>) => {
+      const sentinel = makeEvent({ body: 'sentinel' });
+      await publisher.publish(target.target, sentinel);
+      const [next] = await target.inbox.take(1, timeoutMs);
+      expect(next?.body.toString()).toBe('sentinel');
+    };
+
+    describe('options', () => {
+      it('declares the name, target kinds and capabilities the spec expects', () => {
+        expect(reference.name).toBe(spec.name);
+        expect(reference.targetKinds.length).toBeGreaterThan(0);
+        expect(reference.capabilities).toEqual({ ...spec.capabilities, maxPayloadBytes: spec.maxPayloadBytes });
+      });
+
+      it('rejects every bad option synchronously with ERR_BRIDGE_CONFIG', () => {
+        expect(spec.badOptions.length).toBeGreaterThan(0);
+        spec.badOptions.forEach((bad, index) => {
+          let thrown: unknown;
+          try {
+            bad();
+          } catch (error) {
+            thrown = error;
+          }
+          expect(thrown, `badOptions[${index}] did not throw`).toBeDefined();
+          expectBridgeError(thrown, 'ERR_BRIDGE_CONFIG', false);
+        });
+      });
+    });
+
+    describe('lifecycle', () => {
+      it('rejects publish() before start() with ERR_BRIDGE_STATE', async () => {
+        const publisher = create();
+        expectBridgeError(await rejection(publisher.publish({ kind: primaryKind, name: 'never' }, makeEvent())), 'ERR_BRIDGE_STATE', false);
+      });
+
+      it('resolves stop() before start()', async () => {
+        await create().stop();
+      });
+
+      it('starts, publishes, and stops idempotently', async () => {
+        const target = await provision();
+        const publisher = await started([target]);
+        await publisher.publish(target.target, makeEvent({ body: 'one' }));
+        expect((await target.inbox.take(1, timeoutMs))[0]?.body.toString()).toBe('one');
+        await Promise.all([publisher.stop(), publisher.stop()]);
+        await publisher.stop();
+      });
+
+      it('rejects start() twice and publish() after stop() with ERR_BRIDGE_STATE', async () => {
+        const target = await provision();
+        const publisher = await started([target]);
+        expectBridgeError(await rejection(publisher.start(context([target.target]))), 'ERR_BRIDGE_STATE', false);
+        await publisher.stop();
+        expectBridgeError(await rejection(publisher.publish(target.target, makeEvent())), 'ERR_BRIDGE_STATE', false);
+      });
+
+      it('settles every in-flight publish before stop() resolves, each resolved one delivered', async () => {
+        const target = await provision();
+        const publisher = await started([target]);
+        const events = Array.from({ length: 200 }, (_, i) => makeEvent({ body: `inflight-${i}` }));
+        const outcomes = events.map((event) => publisher.publish(target.target, event).then(() => 'resolved', () => 'rejected'));
+        let settled = 0;
+        for (const outcome of outcomes) void outcome.then(() => (settled += 1));
+        await publisher.stop();
+        await nextMacrotask();
+        expect(settled).toBe(events.length);
+        expect(new Set(await Promise.all(outcomes))).toEqual(new Set(['resolved']));
+        await expectArrivals(target, events.map((e) => e.body), timeoutMs);
+      });
+    });
+
+    describe('payloads', () => {
+      const bodies: Array<[string, () => Buffer]> = [
+        ['an empty body', () => Buffer.alloc(0)],
+        ['UTF-8 multi-byte text', () => Buffer.from('héllo wörld — 你好 🎉 | {"a":"b"}\n', 'utf8')],
+        ['every byte value 0..255', () => Buffer.from(Array.from({ length: 512 }, (_, i) => i % 256))],
+        ['a body of exactly maxPayloadBytes', () => randomBytes(spec.maxPayloadBytes)],
+      ];
+      for (const [label, makeBody] of bodies) {
+        it(`delivers ${label} byte-exact`, async () => {
+          const target = await provision();
+          const publisher = await started([target], { maxPayloadBytes: spec.maxPayloadBytes });
+          const body = makeBody();
+          await publisher.publish(target.target, makeEvent({ body }));
+          const [message] = await target.inbox.take(1, timeoutMs);
+          expect(message?.body.length).toBe(body.length);
+          expect(message?.body.equals(body)).toBe(true);
+        });
+      }
+
+      it('rejects a body one byte over maxPayloadBytes with ERR_BRIDGE_PAYLOAD_TOO_LARGE, without sending it', async () => {
+        const target = await provision();
+        const publisher = await started([target], { maxPayloadBytes: spec.maxPayloadBytes });
+        const error = await rejection(publisher.publish(target.target, makeEvent({ body: randomBytes(spec.maxPayloadBytes + 1) })));
+        expectBridgeError(error, 'ERR_BRIDGE_PAYLOAD_TOO_LARGE', false);
+        await expectNothingSentBefore(publisher, target);
+      });
+    });
+
+    describe('routing', () => {
+      for (const kind of reference.targetKinds) {
+        it(`maps routing keys as the spec says for ${kind} targets`, async () => {
+          const target = await provision(kind);
+          const publisher = await started([target]);
+          const events = ['', 'signup', 'public.customer.insert'].map((routingKey, i) => makeEvent({ routingKey, body: `routing-${i}` }));
+          for (const event of events) await publisher.publish(target.target, event);
+          const received = await expectArrivals(target, events.map((e) => e.body), timeoutMs);
+          events.forEach((event, i) => expect(received[i]?.routingKey).toBe(spec.expectedRoutingKey(target.target, event)));
+        });
+      }
+    });
+
+    if (spec.capabilities.headers) {
+      describe('headers', () => {
+        it('forwards the event id, routing key, source channel and extra headers', async () => {
+          expect(spec.expectedHeaders, 'capabilities.headers needs expectedHeaders').toBeTypeOf('function');
+          const target = await provision();
+          const publisher = await started([target]);
+          const event = makeEvent({ source: 'orders', routingKey: 'order.created', headers: { 'x-tenant': 'acme' } });
+          const expected = spec.expectedHeaders!(target.target, event);
+          expect(Object.values(expected)).toEqual(expect.arrayContaining([event.id, event.routingKey, event.source, 'acme']));
+          await publisher.publish(target.target, event);
+          const [message] = await target.inbox.take(1, timeoutMs);
+          expect(message?.headers).toMatchObject(expected);
+        });
+      });
+    }
+
+    if (spec.capabilities.ordered) {
+      describe('ordering', () => {
+        it('delivers 1,000 concurrent publishes in call order', async () => {
+          const target = await provision();
+          const publisher = await started([target]);
+          const events = Array.from({ length: 1000 }, (_, i) => makeEvent({ body: String(i) }));
+          await Promise.all(events.map((event) => publisher.publish(target.target, event)));
+          const received = await target.inbox.take(events.length, timeoutMs);
+          expect(received.map((m) => m.body.toString())).toEqual(events.map((e) => e.body.toString()));
+        });
+      });
+    }
+
+    describe('cancellation', () => {
+      it('rejects a publish whose signal is already aborted with ERR_BRIDGE_ABORTED, without sending it', async () => {
+        const target = await provision();
+        const publisher = await started([target]);
+        const error = await rejection(publisher.publish(target.target, makeEvent({ body: 'aborted' }), { signal: AbortSignal.abort() }));
+        expectBridgeError(error, 'ERR_BRIDGE_ABORTED', false);
+        await expectNothingSentBefore(publisher, target);
+      });
+
+      it('shares one AbortSignal across 50 concurrent publishes without piling up listeners', async () => {
+        const target = await provision();
+        const publisher = await started([target]);
+        const warnings: Error[] = [];
+        const onWarning = (warning: Error) => warnings.push(warning);
+        process.on('warning', onWarning);
+        try {
+          const { signal } = new AbortController();
+          await Promise.all(Array.from({ length: 50 }, () => publisher.publish(target.target, makeEvent(), { signal })));
+          await nextMacrotask();
+        } finally {
+          process.off('warning', onWarning);
+        }
+        expect(warnings.map((w) => w.message)).toEqual([]);
+        await target.inbox.take(50, timeoutMs);
+      });
+    });
+
+    describe('unreachable broker', () => {
+      it('fails start() or publish() with a retryable ERR_BRIDGE_UPSTREAM_UNAVAILABLE in bounded time, secrets hidden', async () => {
+        const limit = spec.unreachableTimeoutMs ?? 15_000;
+        const publisher = spec.createUnreachable();
+        cleanups.push(() => publisher.stop());
+        const logger = createRecordingLogger();
+        const target: Target = { kind: primaryKind, name: 'pg-event-bridge-unreachable' };
+        const attempt = (async () => {
+          await publisher.start(context([target], logger));
+          await publisher.publish(target, makeEvent());
+        })();
+        const error = await rejection(attempt, limit);
+        expectBridgeError(error, 'ERR_BRIDGE_UPSTREAM_UNAVAILABLE', true);
+        if (spec.secret !== undefined) {
+          expect((error as Error).message).not.toContain(spec.secret);
+          expect(logger.text()).not.toContain(spec.secret);
+        }
+        await publisher.stop();
+      });
+    });
+  });
+}
+
+function context(targets: Target[], logger: Logger = silentLogger) {
+  return { logger, targets, signal: new AbortController().signal };
+}
+
+/** Resolves with what `promise` rejects with; fails the test if it resolves or takes over `timeoutMs`. */
+async function rejection(promise: Promise<unknown>, timeoutMs = 10_000): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
+  const outcome = await Promise.race([
+    promise.then(
+      () => 'resolved' as const,
+      (error: unknown) => ({ error }),
+    ),
+    timedOut,
+  ]).finally(() => clearTimeout(timer));
+  if (outcome === 'timeout') throw new Error(`Expected a rejection within ${timeoutMs} ms; still pending`);
+  if (outcome === 'resolved') throw new Error('Expected a rejection; the promise resolved');
+  return outcome.error;
+}
+
+function expectBridgeError(error: unknown, code: BridgeErrorCode, retryable: boolean): void {
+  expect(BridgeError.isInstance(error), `expected a BridgeError ${code}, got ${String(error)}`).toBe(true);
+  const bridgeError = error as BridgeError;
+  expect({ code: bridgeError.code, retryable: bridgeError.retryable }).toEqual({ code, retryable });
+  expect(bridgeError.message.length).toBeGreaterThan(0);
+}
+
+/** Takes messages until each expected body was seen; returns them in `bodies` order. Extras are ignored. */
+async function expectArrivals<M extends ReceivedMessage>(target: TestTarget<M>, bodies: Buffer[], timeoutMs: number): Promise<M[]> {
+  const wanted = new Map(bodies.map((body, index) => [body.toString('base64'), index]));
+  const found: M[] = [];
+  let missing = bodies.length;
+  const deadline = Date.now() + timeoutMs;
+  while (missing > 0) {
+    const [message] = await target.inbox.take(1, Math.max(1, deadline - Date.now())).catch((error: Error) => {
+      throw new Error(`${missing} of ${bodies.length} expected messages never arrived (${error.message})`);
+    });
+    const index = wanted.get(message!.body.toString('base64'));
+    if (index !== undefined && found[index] === undefined) {
+      found[index] = message!;
+      missing -= 1;
+    }
+  }
+  return found;
+}

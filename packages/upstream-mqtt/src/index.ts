@@ -1,0 +1,10 @@
+export { createMqttPublisher } from './mqtt-publisher.js';
+export {
+  mqttTopic,
+  resolveMqttOptions,
+  MQTT_PROTOCOL_MAX_BYTES,
+  type MqttProtocolVersion,
+  type MqttPublisherOptions,
+  type ResolvedMqttOptions,
+} from './mqtt-options.js';
+export { mqttUpstream } from './mqtt-upstream.js';

@@ -1,0 +1,348 @@
+import {
+  BridgeError,
+  abortError,
+  silentLogger,
+  type BridgeEvent,
+  type Logger,
+  type Publisher,
+  type PublisherCapabilities,
+  type PublisherContext,
+  type PublishOptions,
+  type Target,
+  onAbort,
+} from '@pg-event-bridge/core';
+import { connect, type IClientPublishOptions, type MqttClient } from 'mqtt';
+
+import { mqttTopic, resolveMqttOptions, type MqttPublisherOptions, type ResolvedMqttOptions } from './mqtt-options.js';
+
+interface Pending {
+  fail(error: BridgeError): void;
+}
+
+interface Queued {
+  cancelled: boolean;
+  send(): void;
+}
+
+interface Connection {
+  readonly client: MqttClient;
+  ready: Promise<void>;
+  alive: boolean;
+  closed: boolean;
+  /** MQTT 5 CONNACK "maximum packet size", when the broker announced one. */
+  brokerMaxPacket: number | undefined;
+  /** MQTT 5 CONNACK "receive maximum": QoS 1/2 publishes the broker takes unacknowledged. */
+  receiveMaximum: number;
+  /** QoS 1/2 publishes sent and not yet acknowledged. */
+  unacknowledged: number;
+  /** Publishes waiting, in call order, for the number of unacknowledged ones to drop. */
+  readonly queued: Queued[];
+  readonly pending: Set<Pending>;
+}
+
+// Fixed header (5) + topic length (2) + packet id (2) + properties length (4): a safe upper bound
+// of what a PUBLISH adds to the topic, properties and body.
+const PUBLISH_OVERHEAD_BYTES = 13;
+
+// MQTT 5 PUBACK/PUBREC reason codes worth retrying: "server busy", "quota exceeded".
+const RETRYABLE_REASON_CODES = new Set([0x89, 0x97]);
+const TOO_LARGE_REASON_CODE = 0x95;
+
+function unavailable(message: string, cause?: unknown): BridgeError {
+  const detail = cause instanceof Error && cause.message ? `: ${cause.message}` : '';
+  return new BridgeError('ERR_BRIDGE_UPSTREAM_UNAVAILABLE', `[mqtt] ${message}${detail}`, { retryable: true, cause });
+}
+
+function userPropertiesBytes(properties: Record<string, string>): number {
+  let total = 0;
+  for (const [key, value] of Object.entries(properties)) total += Buffer.byteLength(key) + Buffer.byteLength(value) + 5;
+  return total;
+}
+
+class MqttPublisher implements Publisher {
+  readonly name = 'mqtt';
+  readonly targetKinds = ['topic'] as const;
+  readonly capabilities: PublisherCapabilities;
+  readonly #options: ResolvedMqttOptions;
+  #logger: Logger = silentLogger;
+  #state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
+  #connection: Connection | undefined;
+  readonly #inFlight = new Set<Promise<void>>();
+  #stopped: Promise<void> | undefined;
+
+  constructor(options: ResolvedMqttOptions) {
+    this.#options = options;
+    this.capabilities = Object.freeze({
+      headers: options.protocolVersion === 5,
+      // One MQTT connection: the broker forwards a client's QoS 1/2 messages in the order sent.
+      ordered: true,
+      maxPayloadBytes: options.maxPayloadBytes,
+    });
+  }
+
+  async start(context: PublisherContext): Promise<void> {
+    if (this.#state !== 'new') {
+      throw new BridgeError('ERR_BRIDGE_STATE', `[mqtt] start() called while ${this.#state}; create a new publisher instead`);
+    }
+    const problems: string[] = [];
+    for (const target of context.targets) {
+      if (target.kind !== 'topic') problems.push(`kind "${target.kind}" of "${target.kind}:${target.name}" (mqtt accepts: topic)`);
+      else if (target.name === '' || /[+#\u0000]/.test(target.name)) {
+        problems.push(`topic "${target.name}" (must be non-empty, without the wildcards "+" and "#")`);
+      }
+    }
+    if (problems.length > 0) throw new BridgeError('ERR_BRIDGE_CONFIG', `[mqtt] Invalid targets: ${problems.join('; ')}`);
+    this.#logger = context.logger;
+    this.#state = 'starting';
+    try {
+      await this.#connect(context.signal);
+      this.#state = 'running';
+      this.#logger.info({ url: this.#options.redactedUrl, protocolVersion: this.#options.protocolVersion }, '[mqtt] Connected');
+    } catch (error) {
+      this.#state = 'new';
+      this.#closeConnection(true);
+      throw error;
+    }
+  }
+
+  publish(target: Target, event: BridgeEvent, options: PublishOptions = {}): Promise<void> {
+    const promise = this.#publish(target, event, options.signal);
+    const tracked = promise.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#inFlight.add(tracked);
+    void tracked.then(() => this.#inFlight.delete(tracked));
+    return promise;
+  }
+
+  async #publish(target: Target, event: BridgeEvent, signal: AbortSignal | undefined): Promise<void> {
+    if (signal?.aborted) throw abortError();
+    if (this.#state !== 'running') {
+      throw new BridgeError('ERR_BRIDGE_STATE', `[mqtt] publish() called while ${this.#state}; call start() first`);
+    }
+    if (target.kind !== 'topic') {
+      throw new BridgeError('ERR_BRIDGE_RULE_KIND', `[mqtt] Target kind "${target.kind}" is not supported (mqtt accepts: topic)`);
+    }
+    const topic = mqttTopic(target.name, event.routingKey, this.#options.separator);
+    if (/[+#\u0000]/.test(topic)) {
+      throw new BridgeError('ERR_BRIDGE_UPSTREAM_REJECTED', `[mqtt] Topic "${topic}" contains a wildcard ("+", "#"), which MQTT does not allow in a publish; change the routing key`);
+    }
+    const size = event.body.length;
+    if (size > this.#options.maxPayloadBytes) {
+      throw new BridgeError('ERR_BRIDGE_PAYLOAD_TOO_LARGE', `[mqtt] Message ${event.id} of ${size} bytes exceeds maxPayloadBytes ${this.#options.maxPayloadBytes}`);
+    }
+    const publishOptions: IClientPublishOptions = { qos: this.#options.qos, retain: this.#options.retain };
+    let propertyBytes = 0;
+    if (this.#options.protocolVersion === 5) {
+      const userProperties: Record<string, string> = {
+        ...event.headers,
+        'x-pg-channel': event.source,
+        'x-routing-key': event.routingKey,
+        'x-event-id': event.id,
+      };
+      propertyBytes = userPropertiesBytes(userProperties);
+      publishOptions.properties = { userProperties };
+      if (event.contentType) {
+        publishOptions.properties.contentType = event.contentType;
+        propertyBytes += Buffer.byteLength(event.contentType) + 3;
+      }
+    }
+
+    const connection = await this.#connect(signal);
+    const packetBytes = size + Buffer.byteLength(topic) + propertyBytes + PUBLISH_OVERHEAD_BYTES;
+    if (connection.brokerMaxPacket !== undefined && packetBytes > connection.brokerMaxPacket) {
+      throw new BridgeError('ERR_BRIDGE_PAYLOAD_TOO_LARGE', `[mqtt] Message ${event.id} needs a ${packetBytes}-byte packet; the broker accepts at most ${connection.brokerMaxPacket}`);
+    }
+    if (!connection.alive) throw unavailable(`Connection to ${this.#options.redactedUrl} lost before publishing`);
+    if (signal?.aborted) throw abortError();
+
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      let sent = false;
+      let unregister: (() => void) | undefined;
+      const acknowledged = this.#options.qos > 0;
+      const queued: Queued = {
+        cancelled: false,
+        send: () => {
+          sent = true;
+          if (acknowledged) connection.unacknowledged += 1;
+          connection.client.publish(topic, event.body, publishOptions, (error) => finish(error ? this.#publishError(error, topic) : undefined));
+        },
+      };
+      const finish = (error?: BridgeError) => {
+        if (settled) return;
+        settled = true;
+        connection.pending.delete(pending);
+        unregister?.();
+        if (!sent) queued.cancelled = true;
+        else if (acknowledged) {
+          connection.unacknowledged -= 1;
+          this.#sendQueued(connection);
+        }
+        if (error) reject(error);
+        else resolve();
+      };
+      const pending: Pending = { fail: finish };
+      connection.pending.add(pending);
+      if (signal) unregister = onAbort(signal, () => finish(abortError()));
+      // Mosquitto answers "quota exceeded" (0x97) beyond its receive maximum (20 by default)
+      // instead of queueing, so publishes past it wait here, in call order.
+      if (!acknowledged || (connection.queued.length === 0 && connection.unacknowledged < connection.receiveMaximum)) queued.send();
+      else connection.queued.push(queued);
+    });
+  }
+
+  #sendQueued(connection: Connection): void {
+    while (connection.alive && connection.queued.length > 0 && connection.unacknowledged < connection.receiveMaximum) {
+      const next = connection.queued.shift()!;
+      if (!next.cancelled) next.send();
+    }
+  }
+
+  #publishError(error: Error, topic: string): BridgeError {
+    const reasonCode = (error as { code?: unknown }).code;
+    if (typeof reasonCode === 'number' && reasonCode >= 0x80) {
+      if (reasonCode === TOO_LARGE_REASON_CODE) {
+        return new BridgeError('ERR_BRIDGE_PAYLOAD_TOO_LARGE', `[mqtt] The broker refused a message on "${topic}" as too large (reason code 0x95)`, { cause: error });
+      }
+      return new BridgeError('ERR_BRIDGE_UPSTREAM_REJECTED', `[mqtt] The broker refused a message on "${topic}" (reason code 0x${reasonCode.toString(16)}): ${error.message}`, {
+        retryable: RETRYABLE_REASON_CODES.has(reasonCode),
+        cause: error,
+      });
+    }
+    return unavailable(`Publish on "${topic}" failed`, error);
+  }
+
+  /** The live connection, opening a new one when there is none (first use, or after a loss). */
+  async #connect(signal: AbortSignal | undefined): Promise<Connection> {
+    let connection = this.#connection;
+    if (!connection || connection.closed) connection = this.#open();
+    if (!signal) {
+      await connection.ready;
+      return connection;
+    }
+    if (signal.aborted) throw abortError();
+    let unregister: (() => void) | undefined;
+    try {
+      await Promise.race([
+        connection.ready,
+        new Promise<never>((_, reject) => {
+          unregister = onAbort(signal, () => reject(abortError()));
+        }),
+      ]);
+    } finally {
+      unregister?.();
+    }
+    return connection;
+  }
+
+  #open(): Connection {
+    const o = this.#options;
+    // The publisher owns reconnection (reconnectPeriod 0): mqtt.js would otherwise re-send its
+    // in-flight packets on the new connection while the delivery engine re-sends the same
+    // messages, so a lost connection fails its in-flight publishes (retryable) and the engine
+    // re-sends them in order on a fresh connection.
+    const client = connect(o.url, {
+      ...o.clientOptions,
+      protocolVersion: o.protocolVersion,
+      clientId: o.clientId,
+      username: o.username,
+      password: o.password,
+      clean: true,
+      reconnectPeriod: 0,
+      connectTimeout: o.connectTimeoutMs,
+      keepalive: o.keepaliveSeconds,
+      queueQoSZero: false,
+      resubscribe: false,
+    });
+    const connection: Connection = { client, ready: Promise.resolve(), alive: false, closed: false, brokerMaxPacket: undefined, receiveMaximum: 65_535, unacknowledged: 0, queued: [], pending: new Set() };
+    let lastError: Error | undefined;
+    // mqtt.js emits 'error' for refused connections and protocol errors; without a listener Node
+    // would throw it. It is reported through the failing publishes instead.
+    client.on('error', (error) => {
+      lastError = error;
+      this.#logger.debug({ err: error, url: o.redactedUrl }, '[mqtt] Client error');
+    });
+    connection.ready = new Promise<void>((resolve, reject) => {
+      client.once('connect', (connack) => {
+        connection.alive = true;
+        connection.brokerMaxPacket = connack.properties?.maximumPacketSize;
+        connection.receiveMaximum = connack.properties?.receiveMaximum ?? 65_535;
+        resolve();
+      });
+      client.once('close', () => {
+        const wasAlive = connection.alive;
+        connection.alive = false;
+        connection.closed = true;
+        if (this.#connection === connection) this.#connection = undefined;
+        const error = wasAlive
+          ? unavailable(`Connection to ${o.redactedUrl} lost`, lastError)
+          : unavailable(`Could not connect to ${o.redactedUrl}${lastError ? '' : ' (connection closed or timed out)'}`, lastError);
+        reject(error);
+        for (const pending of [...connection.pending]) pending.fail(error);
+        if (wasAlive && this.#state === 'running') this.#logger.warn({ err: error, url: o.redactedUrl }, '[mqtt] Connection lost; reconnecting on the next publish');
+        client.end(true);
+      });
+    });
+    connection.ready.catch(() => undefined);
+    this.#connection = connection;
+    return connection;
+  }
+
+  #closeConnection(force: boolean): Promise<void> {
+    const connection = this.#connection;
+    this.#connection = undefined;
+    if (!connection || connection.closed) return Promise.resolve();
+    connection.closed = true;
+    return new Promise<void>((resolve) => {
+      connection.client.end(force, {}, () => resolve());
+    });
+  }
+
+  stop(): Promise<void> {
+    this.#stopped ??= this.#stop();
+    return this.#stopped;
+  }
+
+  async #stop(): Promise<void> {
+    const wasRunning = this.#state === 'running';
+    this.#state = 'stopping';
+    if (this.#inFlight.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all([...this.#inFlight]),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, this.#options.stopTimeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+    const connection = this.#connection;
+    if (connection) {
+      const error = new BridgeError('ERR_BRIDGE_ABORTED', '[mqtt] Publisher stopped before the broker acknowledged the message', { retryable: false });
+      for (const pending of [...connection.pending]) pending.fail(error);
+    }
+    await this.#closeConnection(false);
+    this.#state = 'stopped';
+    if (wasRunning) this.#logger.info({ url: this.#options.redactedUrl }, '[mqtt] Stopped');
+  }
+}
+
+/**
+ * Creates a publisher to an MQTT 3.1.1 or 5 broker. Validates the options synchronously and does
+ * no I/O until `start()`. Targets are `topic:<name>`; a message goes to `<name><separator><key>`.
+ *
+ * @example
+ * ```ts
+ * import { createBridge } from '@pg-event-bridge/core';
+ * import { createMqttPublisher } from '@pg-event-bridge/upstream-mqtt';
+ *
+ * const publisher = createMqttPublisher({ url: 'mqtt://user:pass@localhost:1883', qos: 1, separator: '/' });
+ * const bridge = createBridge({ postgres: process.env.DATABASE_URL!, upstreams: [{ publisher, rules: 'events->topic:events' }] });
+ * await bridge.start(); // NOTIFY events, 'signup|hello' arrives on MQTT topic events/signup
+ * ```
+ */
+export function createMqttPublisher(options: MqttPublisherOptions = {}): Publisher {
+  return new MqttPublisher(resolveMqttOptions(options));
+}

@@ -1,0 +1,24 @@
+import { testPublisher } from '@pg-event-bridge/testkit';
+import { createNatsPublisher, natsSubject } from '../src/index.js';
+import { natsUrl, provisionStream, uniqueSubject } from './nats-test-helpers.js';
+
+const secret = 'nats-s3cret-pass';
+
+testPublisher({
+  name: 'nats',
+  create: (overrides) => createNatsPublisher({ url: natsUrl, maxPayloadBytes: overrides?.maxPayloadBytes ?? 64 * 1024 }),
+  // Port 1 on loopback: nothing listens there, the connection is refused at once.
+  createUnreachable: () => createNatsPublisher({ url: `nats://bridge:${secret}@127.0.0.1:1`, connectTimeoutMs: 2_000 }),
+  secret,
+  badOptions: [
+    () => createNatsPublisher({ url: `http://bridge:${secret}@localhost` }),
+    () => createNatsPublisher({ publishTimeoutMs: 0 }),
+    () => createNatsPublisher({ maxPayloadBytes: -1 }),
+    () => createNatsPublisher({ url: 'nats://a:4222, ::bad::' }),
+  ],
+  provision: async () => provisionStream(uniqueSubject('pgeb-conf')),
+  maxPayloadBytes: 64 * 1024,
+  capabilities: { headers: true, ordered: true },
+  expectedRoutingKey: (target, event) => natsSubject(target.name, event.routingKey),
+  expectedHeaders: (_target, event) => ({ 'x-event-id': event.id, 'Nats-Msg-Id': event.id, 'x-routing-key': event.routingKey, 'x-pg-channel': event.source, ...event.headers }),
+});

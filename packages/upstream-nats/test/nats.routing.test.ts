@@ -1,0 +1,115 @@
+import { silentLogger, type Publisher, type Target } from '@pg-event-bridge/core';
+import { makeEvent } from '@pg-event-bridge/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createNatsPublisher, invalidSubjectReason, natsSubject, natsUpstream } from '../src/index.js';
+import { natsUrl, provisionStream, uniqueSubject } from './nats-test-helpers.js';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function started(publisher: Publisher, targets: Target[]): Promise<Publisher> {
+  cleanups.push(() => publisher.stop());
+  await publisher.start({ logger: silentLogger, targets, signal: new AbortController().signal });
+  return publisher;
+}
+
+describe('natsSubject', () => {
+  it('appends the key as a subject token, and uses the name alone for an empty key', () => {
+    expect(natsSubject('events', 'signup')).toBe('events.signup');
+    expect(natsSubject('events', '')).toBe('events');
+    expect(natsSubject('events', 'public.customer.insert')).toBe('events.public.customer.insert');
+  });
+
+  it('explains subjects NATS cannot publish to', () => {
+    expect(invalidSubjectReason('events.signup')).toBeUndefined();
+    expect(invalidSubjectReason('events.*')).toMatch(/wildcard/);
+    expect(invalidSubjectReason('events.a b')).toMatch(/whitespace/);
+    expect(invalidSubjectReason('events..x')).toMatch(/empty token/);
+  });
+});
+
+describe('nats JetStream publishing', () => {
+  it('publishes key "signup" to <name>.signup and an empty key to <name>', async () => {
+    const stream = await provisionStream(uniqueSubject('events'));
+    cleanups.push(() => stream.dispose());
+    const publisher = await started(createNatsPublisher({ url: natsUrl }), [stream.target]);
+    await publisher.publish(stream.target, makeEvent({ routingKey: 'signup', body: 'hello' }));
+    await publisher.publish(stream.target, makeEvent({ routingKey: '', body: 'no key' }));
+    const stored = await stream.inbox.take(2, 10_000);
+    expect(stored.map((m) => [m.routingKey, m.body.toString()])).toEqual([
+      [`${stream.target.name}.signup`, 'hello'],
+      [stream.target.name, 'no key'],
+    ]);
+  });
+
+  it('sets Nats-Msg-Id to the event id, so re-sending an event stores it once', async () => {
+    const stream = await provisionStream(uniqueSubject('events'));
+    cleanups.push(() => stream.dispose());
+    const publisher = await started(createNatsPublisher({ url: natsUrl }), [stream.target]);
+    const event = makeEvent({ routingKey: 'signup', body: 'once', contentType: 'text/plain' });
+    await publisher.publish(stream.target, event);
+    await publisher.publish(stream.target, event);
+    await publisher.publish(stream.target, makeEvent({ body: 'next' }));
+    const stored = await stream.inbox.take(2, 10_000);
+    expect(stored.map((m) => m.body.toString())).toEqual(['once', 'next']);
+    expect(stored[0]!.headers).toMatchObject({ 'Nats-Msg-Id': event.id, 'content-type': 'text/plain' });
+  });
+
+  it('refuses start() with ERR_BRIDGE_TARGET_MISSING when no stream captures the subject', async () => {
+    const publisher = createNatsPublisher({ url: natsUrl });
+    cleanups.push(() => publisher.stop());
+    const name = uniqueSubject('no-stream');
+    await expect(publisher.start({ logger: silentLogger, targets: [{ kind: 'subject', name }], signal: new AbortController().signal })).rejects.toMatchObject({
+      code: 'ERR_BRIDGE_TARGET_MISSING',
+      retryable: false,
+      message: expect.stringContaining(name),
+    });
+  });
+
+  it('rejects a publish to a subject no stream captures permanently (ERR_BRIDGE_TARGET_MISSING)', async () => {
+    const publisher = await started(createNatsPublisher({ url: natsUrl, checkTargets: false }), []);
+    const target = { kind: 'subject', name: uniqueSubject('no-stream') };
+    await expect(publisher.publish(target, makeEvent({ routingKey: 'signup' }))).rejects.toMatchObject({ code: 'ERR_BRIDGE_TARGET_MISSING', retryable: false });
+  });
+
+  it('maps the stream\'s message size limit to ERR_BRIDGE_PAYLOAD_TOO_LARGE', async () => {
+    const stream = await provisionStream(uniqueSubject('events'), { max_msg_size: 1024 });
+    cleanups.push(() => stream.dispose());
+    const publisher = await started(createNatsPublisher({ url: natsUrl }), [stream.target]);
+    await expect(publisher.publish(stream.target, makeEvent({ body: Buffer.alloc(4096) }))).rejects.toMatchObject({ code: 'ERR_BRIDGE_PAYLOAD_TOO_LARGE', retryable: false });
+  });
+});
+
+describe('natsUpstream (daemon kind)', () => {
+  const config = (settings: Record<string, string>, uri = natsUrl) => ({ name: 'js', uri, settings, logger: silentLogger });
+
+  it('documents every setting it reads', () => {
+    expect(natsUpstream.kind).toBe('nats');
+    expect(natsUpstream.targetKinds).toEqual(['subject']);
+    expect(natsUpstream.settings.map((s) => s.key).sort()).toEqual(['check_targets', 'max_payload_bytes', 'password', 'publish_timeout_ms', 'token', 'username']);
+  });
+
+  it('builds a working publisher from settings', async () => {
+    const stream = await provisionStream(uniqueSubject('events'));
+    cleanups.push(() => stream.dispose());
+    const publisher = await started(natsUpstream.create(config({ publish_timeout_ms: '3000' })), [stream.target]);
+    await publisher.publish(stream.target, makeEvent({ routingKey: 'signup', body: 'daemon' }));
+    const [stored] = await stream.inbox.take(1, 10_000);
+    expect(stored?.routingKey).toBe(`${stream.target.name}.signup`);
+  });
+
+  it('names every bad setting at once, with the URI redacted', () => {
+    let error: unknown;
+    try {
+      natsUpstream.create(config({ publish_timeout_ms: 'soon', check_targets: 'perhaps' }, 'nats://u:hunter2@h:4222'));
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toMatchObject({ code: 'ERR_BRIDGE_CONFIG' });
+    expect((error as Error).message).toContain('publish_timeout_ms');
+    expect((error as Error).message).toContain('check_targets');
+    expect((error as Error).message).not.toContain('hunter2');
+  });
+});

@@ -1,0 +1,288 @@
+import { isUtf8 } from 'node:buffer';
+import { BridgeError, abortError, redactUri, silentLogger, sleep, type BridgeErrorCode, type BridgeEvent, type Logger, type Publisher, type PublisherContext, type PublishOptions, type Target } from '@pg-event-bridge/core';
+import { SignalWatch } from './internal/signal-watch.js';
+import { signWebhook } from './internal/standard-webhooks.js';
+import { resolveWebhookOptions, type ResolvedWebhookOptions, type WebhookPublisherOptions } from './webhook-options.js';
+
+/** The headers every request carries besides Content-Type. */
+export const WEBHOOK_HEADERS = {
+  channel: 'X-Event-Channel',
+  routingKey: 'X-Event-Routing-Key',
+  id: 'X-Event-Id',
+  timestamp: 'X-Event-Timestamp',
+} as const;
+
+/** A failed webhook call: a BridgeError, plus the HTTP status and the receiver's Retry-After. */
+export type WebhookError = BridgeError & {
+  /** The response status, when there was a response. */
+  readonly status?: number;
+  /** The delay the receiver asked for with `Retry-After` (429, 503), in ms. */
+  readonly retryAfterMs?: number;
+};
+
+/** The Retry-After delay (ms) a webhook failure carries, if any. */
+export function retryAfterMsOf(error: unknown): number | undefined {
+  const value = typeof error === 'object' && error !== null ? (error as { retryAfterMs?: unknown }).retryAfterMs : undefined;
+  return typeof value === 'number' ? value : undefined;
+}
+
+// Headers an event may not set: they belong to HTTP or to this publisher.
+const reservedHeaders = new Set(['host', 'content-length', 'content-type', 'connection', 'transfer-encoding', 'keep-alive', 'upgrade', 'te', 'trailer', 'expect', 'x-event-channel', 'x-event-routing-key', 'x-event-id', 'x-event-timestamp', 'webhook-id', 'webhook-timestamp', 'webhook-signature']);
+const tokenHeaderName = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
+ * Creates a publisher that POSTs each event to an HTTP endpoint. Rules name the URL:
+ * `orders->url:https://hooks.example.com/orders` (the name may contain `:`), or a path relative to
+ * `baseUrl`.
+ *
+ * The request body is the event body, byte-exact. Headers: `X-Event-Channel`,
+ * `X-Event-Routing-Key`, `X-Event-Id`, `X-Event-Timestamp` (ISO 8601), the event's own headers, and
+ * `Content-Type` from the event (else `text/plain; charset=utf-8` for UTF-8 bodies,
+ * `application/octet-stream` otherwise). Header values that are not printable ASCII are sent
+ * percent-encoded (UTF-8). With a `secret`, requests are signed per Standard Webhooks
+ * (`webhook-id` = event id, `webhook-timestamp`, `webhook-signature`).
+ *
+ * `publish()` resolves on a 2xx answer. Network errors, timeouts, 408, 429 and 5xx are retryable
+ * (429/503 `Retry-After` is honoured); any other status is permanent and the bridge dead-letters
+ * the event. Capabilities: not `ordered`, so the bridge sends one request per URL at a time,
+ * which keeps per-URL order; different URLs run in parallel up to `maxConcurrency`.
+ *
+ * @example
+ * ```ts
+ * import { createBridge } from '@pg-event-bridge/core';
+ * import { createWebhookPublisher } from '@pg-event-bridge/upstream-webhook';
+ *
+ * const webhook = createWebhookPublisher({ secret: process.env.WEBHOOK_SECRET, timeoutMs: 5000 });
+ * const bridge = createBridge({
+ *   postgres: process.env.DATABASE_URL!,
+ *   upstreams: [{ publisher: webhook, rules: 'orders->url:https://hooks.example.com/orders' }],
+ * });
+ * await bridge.start();
+ * ```
+ */
+export function createWebhookPublisher(options: WebhookPublisherOptions = {}): Publisher {
+  return new WebhookPublisher(resolveWebhookOptions(options));
+}
+
+class WebhookPublisher implements Publisher {
+  readonly name = 'webhook';
+  readonly targetKinds = ['url'] as const;
+  readonly capabilities: Publisher['capabilities'];
+  readonly #options: ResolvedWebhookOptions;
+  readonly #signals = new SignalWatch();
+  readonly #stopping = new AbortController();
+  readonly #urls = new Map<string, URL>();
+  #logger: Logger = silentLogger;
+  #state: 'new' | 'running' | 'stopped' = 'new';
+  #stopped: Promise<void> | undefined;
+  #active = 0;
+  #slotWaiters: Array<() => void> = [];
+  #inFlight = new Set<Promise<unknown>>();
+
+  constructor(options: ResolvedWebhookOptions) {
+    this.#options = options;
+    this.capabilities = { headers: true, ordered: false, maxPayloadBytes: options.maxPayloadBytes };
+  }
+
+  async start(context: PublisherContext): Promise<void> {
+    if (this.#state !== 'new') throw new BridgeError('ERR_BRIDGE_STATE', `[webhook] start() called while the publisher is ${this.#state}`);
+    const bad: string[] = [];
+    for (const target of context.targets) {
+      try {
+        this.#url(target);
+      } catch {
+        bad.push(JSON.stringify(redactUri(target.name) === '<unparsable uri>' ? target.name : redactUri(target.name)));
+      }
+    }
+    if (bad.length > 0) {
+      throw new BridgeError('ERR_BRIDGE_CONFIG', `[webhook] Invalid url target(s) ${bad.join(', ')}: write absolute http(s) URLs (url:https://example.com/hook), or set baseUrl for relative ones`);
+    }
+    this.#logger = context.logger;
+    this.#state = 'running';
+  }
+
+  publish(target: Target, event: BridgeEvent, options: PublishOptions = {}): Promise<void> {
+    if (this.#state !== 'running') {
+      return Promise.reject(new BridgeError('ERR_BRIDGE_STATE', `[webhook] publish() called while the publisher is ${this.#state}`));
+    }
+    if (options.signal?.aborted) return Promise.reject(abortError());
+    if (event.body.length > this.#options.maxPayloadBytes) {
+      return Promise.reject(new BridgeError('ERR_BRIDGE_PAYLOAD_TOO_LARGE', `[webhook] Event ${event.id} has a body of ${event.body.length} bytes; the limit is ${this.#options.maxPayloadBytes} (maxPayloadBytes)`));
+    }
+    let url: URL;
+    try {
+      url = this.#url(target);
+    } catch {
+      return Promise.reject(new BridgeError('ERR_BRIDGE_CONFIG', `[webhook] Target ${JSON.stringify(target.name)} is not an http(s) URL and no baseUrl resolves it`));
+    }
+    const call = this.#send(url, event, options.signal);
+    this.#inFlight.add(call);
+    void call.then(
+      () => this.#inFlight.delete(call),
+      () => this.#inFlight.delete(call),
+    );
+    return call;
+  }
+
+  stop(): Promise<void> {
+    this.#stopped ??= (async () => {
+      const wasStarted = this.#state === 'running';
+      this.#state = 'stopped';
+      if (!wasStarted) return;
+      // Requests already handed over finish (each bounded by timeoutMs); only Retry-After waits
+      // are cut short.
+      this.#stopping.abort();
+      await Promise.allSettled([...this.#inFlight]);
+    })();
+    return this.#stopped;
+  }
+
+  #url(target: Target): URL {
+    let url = this.#urls.get(target.name);
+    if (!url) {
+      url = new URL(target.name, this.#options.baseUrl);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http');
+      this.#urls.set(target.name, url);
+    }
+    return url;
+  }
+
+  async #send(url: URL, event: BridgeEvent, signal: AbortSignal | undefined): Promise<void> {
+    await this.#acquire(signal);
+    const shown = redactUri(url.href);
+    let failure: WebhookError | undefined;
+    try {
+      failure = await this.#request(url, shown, event, signal);
+    } finally {
+      this.#release();
+    }
+    if (!failure) return;
+    if (failure.code === 'ERR_BRIDGE_ABORTED' || failure.retryAfterMs === undefined || !this.#options.honorRetryAfter || failure.retryAfterMs > this.#options.maxRetryAfterMs) throw failure;
+    // Hold the failure until the receiver's Retry-After passed, so the bridge's retry cannot come
+    // earlier than asked. The concurrency slot is free meanwhile.
+    this.#logger.debug({ url: shown, eventId: event.id, retryAfterMs: failure.retryAfterMs }, '[webhook] Receiver asked to retry later; waiting');
+    await sleep(failure.retryAfterMs, signal).catch(() => {
+      throw abortError();
+    });
+    throw failure;
+  }
+
+  /** Sends once; resolves with the failure (if any) rather than throwing, so Retry-After can be honoured outside the slot. */
+  async #request(url: URL, shown: string, event: BridgeEvent, signal: AbortSignal | undefined): Promise<WebhookError | undefined> {
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, this.#options.timeoutMs);
+    const unwatch = this.#signals.watch(signal, () => controller.abort());
+    try {
+      const response = await (this.#options.fetch ?? fetch)(url, {
+        method: 'POST',
+        headers: this.#headers(event),
+        body: event.body,
+        redirect: 'manual',
+        signal: controller.signal,
+      });
+      // Read the body to the end so the keep-alive connection can be reused.
+      const text = await response.text();
+      if (response.status >= 200 && response.status < 300) return undefined;
+      return this.#statusError(shown, event, response.status, response.headers, text);
+    } catch (error) {
+      if (signal?.aborted) return abortError();
+      if (timedOut) {
+        return new BridgeError('ERR_BRIDGE_UPSTREAM_UNAVAILABLE', `[webhook] POST ${shown} for event ${event.id} timed out after ${this.#options.timeoutMs} ms (timeoutMs)`, { retryable: true, cause: error });
+      }
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      const detail = cause?.code ?? cause?.message ?? (error as Error).message;
+      return new BridgeError('ERR_BRIDGE_UPSTREAM_UNAVAILABLE', `[webhook] POST ${shown} for event ${event.id} failed: ${detail}`, { retryable: true, cause: error });
+    } finally {
+      clearTimeout(timer);
+      unwatch();
+    }
+  }
+
+  #statusError(shown: string, event: BridgeEvent, status: number, headers: Headers, text: string): WebhookError {
+    const snippet = text.trim().replace(/\s+/g, ' ').slice(0, 200);
+    const said = snippet === '' ? '' : `: ${snippet}`;
+    let code: BridgeErrorCode = 'ERR_BRIDGE_UPSTREAM_REJECTED';
+    let retryable = false;
+    let hint = ' (permanent: the event goes to the dead letters)';
+    if (status === 408 || status === 429 || status >= 500) {
+      code = 'ERR_BRIDGE_UPSTREAM_UNAVAILABLE';
+      retryable = true;
+      hint = '';
+    } else if (status === 413) {
+      code = 'ERR_BRIDGE_PAYLOAD_TOO_LARGE';
+    } else if (status >= 300 && status < 400) {
+      hint = ` (redirects are not followed: point the rule at ${headers.get('location') ? JSON.stringify(redactUri(headers.get('location')!)) : 'the final URL'})`;
+    }
+    const error = new BridgeError(code, `[webhook] POST ${shown} for event ${event.id} answered ${status}${said}${hint}`, { retryable }) as WebhookError;
+    const retryAfterMs = retryable ? parseRetryAfter(headers.get('retry-after')) : undefined;
+    Object.assign(error, { status, ...(retryAfterMs !== undefined && { retryAfterMs }) });
+    return error;
+  }
+
+  #headers(event: BridgeEvent): Record<string, string> {
+    const o = this.#options;
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(event.headers ?? {})) {
+      const lower = name.toLowerCase();
+      if (!reservedHeaders.has(lower) && tokenHeaderName.test(name)) headers[lower] = headerValue(value);
+    }
+    Object.assign(headers, o.headers);
+    headers['user-agent'] ??= o.userAgent;
+    headers['content-type'] = event.contentType ?? o.defaultContentType ?? (isUtf8(event.body) ? 'text/plain; charset=utf-8' : 'application/octet-stream');
+    headers['x-event-channel'] = headerValue(event.source);
+    headers['x-event-routing-key'] = headerValue(event.routingKey);
+    headers['x-event-id'] = headerValue(event.id);
+    headers['x-event-timestamp'] = event.timestamp.toISOString();
+    if (o.keys.length > 0) {
+      // Standard Webhooks: the timestamp is the time of this attempt, which receivers check
+      // against their clock (5 minutes tolerance in the reference libraries).
+      const timestamp = Math.floor(Date.now() / 1000);
+      headers['webhook-id'] = headerValue(event.id);
+      headers['webhook-timestamp'] = String(timestamp);
+      headers['webhook-signature'] = signWebhook(o.keys, headers['webhook-id'], timestamp, event.body);
+    }
+    return headers;
+  }
+
+  async #acquire(signal: AbortSignal | undefined): Promise<void> {
+    if (this.#active < this.#options.maxConcurrency) {
+      this.#active += 1;
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const wake = () => {
+        unwatch();
+        resolve();
+      };
+      const unwatch = this.#signals.watch(signal, () => {
+        this.#slotWaiters = this.#slotWaiters.filter((w) => w !== wake);
+        reject(abortError());
+      });
+      this.#slotWaiters.push(wake);
+    });
+  }
+
+  #release(): void {
+    const next = this.#slotWaiters.shift();
+    if (next) next();
+    else this.#active -= 1;
+  }
+}
+
+/** Printable ASCII as is; anything else percent-encoded as UTF-8. */
+function headerValue(value: string): string {
+  return /^[\x20-\x7e]*$/.test(value) ? value : encodeURIComponent(value);
+}
+
+/** `Retry-After` as seconds or an HTTP date, in ms from now. */
+export function parseRetryAfter(value: string | null): number | undefined {
+  if (value === null) return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
