@@ -5,11 +5,10 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { consumeFrom } from './amqp-consumer.js';
 import { killAllDaemons, spawnDaemon } from './spawn-daemon.js';
 
-// The shared server runs wal_level=replica, so WAL goes through a private cluster. This machine's
-// PostgreSQL build only loads output plugins listed in output_plugin_libraries.
+// The shared server runs wal_level=replica, so WAL goes through a private cluster.
 let postgres: PrivatePostgres;
 beforeAll(async () => {
-  postgres = await startPrivatePostgres({ settings: { output_plugin_libraries: 'pgoutput,test_decoding,wal2json' } });
+  postgres = await startPrivatePostgres();
 });
 afterEach(() => killAllDaemons());
 afterAll(() => postgres?.destroy());

@@ -86,6 +86,7 @@ export async function startPrivatePostgres(options: PrivatePostgresOptions = {})
     wal_level: options.walLevel ?? 'logical',
     max_replication_slots: '20',
     max_wal_senders: '20',
+    ...(await pluginAllowList(binDir)),
     ...options.settings,
   };
   // pg_ctl hands -o to a shell, so each value is single-quoted.
@@ -134,6 +135,16 @@ export async function startPrivatePostgres(options: PrivatePostgresOptions = {})
       }
     },
   };
+}
+
+/**
+ * Some PostgreSQL builds (this project's machines among them) load only the logical decoding
+ * plugins listed in `output_plugin_libraries`; on those, allow wal2json too. Stock builds do not
+ * know the setting, and would refuse to start if it were passed.
+ */
+async function pluginAllowList(binDir: string): Promise<Record<string, string>> {
+  const { stdout } = await exec(join(binDir, 'postgres'), ['--describe-config'], { maxBuffer: 16 * 1024 * 1024 }).catch(() => ({ stdout: '' }));
+  return /^output_plugin_libraries\t/m.test(stdout) ? { output_plugin_libraries: 'pgoutput,test_decoding,wal2json' } : {};
 }
 
 async function findBinDir(): Promise<string> {
