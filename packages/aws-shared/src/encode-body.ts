@@ -19,7 +19,15 @@ export interface EncodedBody {
   readonly encoding: 'utf8' | 'base64' | 'empty';
 }
 
-/** UTF-8 text as is; anything else as base64, flagged so consumers can decode it. */
+/**
+ * UTF-8 text as is; anything else as base64, flagged so consumers can decode it. With `bmpOnly`,
+ * characters beyond the Basic Multilingual Plane also force base64 (for queues that refuse them).
+ *
+ * @example
+ * ```ts
+ * encodeBody(Buffer.from([0xff])); // { text: '/w==', encoding: 'base64' }
+ * ```
+ */
 export function encodeBody(body: Buffer, bmpOnly = false): EncodedBody {
   if (body.length === 0) return { text: EMPTY_BODY_PLACEHOLDER, encoding: 'empty' };
   if (isUtf8(body)) {

@@ -16,6 +16,12 @@ const reserved = new Set(['routing_key', 'channel', 'event_id', 'content_type', 
  * values), `channel`, `event_id`, `content_type` when known, `body_encoding` (`base64` or `empty`) when
  * the body is not plain UTF-8 text, then the event's own headers. Returns them with their size as AWS counts it
  * (name + type + value bytes).
+ *
+ * @example
+ * ```ts
+ * const { attributes, bytes } = messageAttributes('sns', event, 'utf8');
+ * // attributes.channel = { DataType: 'String', StringValue: event.source }
+ * ```
  */
 export function messageAttributes(upstream: string, event: BridgeEvent, encoding: 'utf8' | 'base64' | 'empty'): { attributes: Record<string, StringAttribute>; bytes: number } {
   const attributes: Record<string, StringAttribute> = {};

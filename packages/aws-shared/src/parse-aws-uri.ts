@@ -11,7 +11,12 @@ const regionPattern = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
 /**
  * Reads the daemon's AWS URI forms: `aws://us-east-1` names a region, `aws://host:port` an endpoint
  * (an emulator, plain HTTP), `http(s)://host:port` an endpoint as written, and `aws://` (or an empty
- * URI) leaves both to the SDK's usual chain (environment, profile).
+ * URI) leaves both to the SDK's usual chain (environment, profile). `upstream` prefixes errors.
+ *
+ * @example
+ * ```ts
+ * parseAwsUri('upstream.orders', 'aws://localhost:4566'); // { endpoint: 'http://localhost:4566' }
+ * ```
  */
 export function parseAwsUri(upstream: string, uri: string): AwsUri {
   const text = uri.trim();

@@ -1,8 +1,6 @@
-import { setMaxListeners } from 'node:events';
 import { InvokeCommand, LambdaClient, type LambdaClientConfig } from '@aws-sdk/client-lambda';
-import { BridgeError, abortError, redactUri, silentLogger, type BridgeEvent, type Logger, type Publisher, type PublisherContext, type PublishOptions, type Target } from '@pg-event-bridge/core';
-import { classifyAwsError, isMissingRegion } from './internal/classify-aws-error.js';
-import { TargetBatcher, settle, type PendingEntry } from './internal/target-batcher.js';
+import { AwsBatchPublisher, checkBodySize, classifyAwsError, missingRegionError, settle, type PendingEntry, type TargetBatcherOptions } from '@pg-event-bridge/aws-shared';
+import { BridgeError, type BridgeEvent, type Publisher, type Target } from '@pg-event-bridge/core';
 import { toLambdaEnvelope } from './lambda-envelope.js';
 import { resolveLambdaOptions, type LambdaPublisherOptions, type ResolvedLambdaOptions } from './lambda-options.js';
 
@@ -47,97 +45,56 @@ interface LambdaEntry {
   readonly json: string;
 }
 
-class LambdaPublisher implements Publisher {
+class LambdaPublisher extends AwsBatchPublisher<LambdaClient, LambdaClientConfig, LambdaEntry> {
   readonly name = 'lambda';
   readonly targetKinds = ['function'] as const;
-  readonly capabilities: Publisher['capabilities'];
   readonly #options: ResolvedLambdaOptions;
-  readonly #batchers = new Map<string, TargetBatcher<LambdaEntry>>();
-  readonly #lifetime = new AbortController();
-  #client: LambdaClient | undefined;
-  #ownsClient = false;
-  #logger: Logger = silentLogger;
-  #state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
-  #stopping: Promise<void> | undefined;
 
   constructor(options: ResolvedLambdaOptions) {
+    super(options, (config) => new LambdaClient(config));
     this.#options = options;
-    this.capabilities = { headers: true, ordered: true, maxPayloadBytes: options.maxPayloadBytes };
-    setMaxListeners(0, this.#lifetime.signal);
   }
 
-  async start(context: PublisherContext): Promise<void> {
-    if (this.#state !== 'new') throw new BridgeError('ERR_BRIDGE_STATE', `[lambda] start() called while the publisher is ${this.#state}`);
-    this.#state = 'starting';
-    this.#logger = context.logger;
-    const bad = context.targets.filter((t) => !functionName.test(t.name));
+  protected override checkTargetNames(targets: readonly Target[]): void {
+    const bad = targets.filter((t) => !functionName.test(t.name));
     if (bad.length > 0) {
       throw new BridgeError('ERR_BRIDGE_CONFIG', `[lambda] Invalid function target(s) ${bad.map((t) => JSON.stringify(t.name)).join(', ')}: write function:<name>, function:<name>:<alias> or function:<ARN>`);
     }
-    this.#client = this.#options.client ?? new LambdaClient(this.#clientConfig());
-    this.#ownsClient = this.#options.client === undefined;
-    this.#logger.debug({ region: this.#options.region, endpoint: this.#options.endpoint && redactUri(this.#options.endpoint), functions: context.targets.length, invocationType: this.#options.invocationType }, '[lambda] Starting');
-    if (this.#options.checkTargets) {
-      for (const target of context.targets) await this.#checkFunction(target.name, context.signal);
-    }
-    this.#state = 'running';
   }
 
-  publish(target: Target, event: BridgeEvent, options: PublishOptions = {}): Promise<void> {
-    if (this.#state !== 'running' || !this.#client) {
-      return Promise.reject(new BridgeError('ERR_BRIDGE_STATE', `[lambda] publish() called while the publisher is ${this.#state}`));
-    }
-    if (options.signal?.aborted) return Promise.reject(abortError());
-    const { maxPayloadBytes, maxInvokePayloadBytes, batchSize } = this.#options;
-    if (event.body.length > maxPayloadBytes) {
-      return Promise.reject(new BridgeError('ERR_BRIDGE_PAYLOAD_TOO_LARGE', `[lambda] Event ${event.id} has a body of ${event.body.length} bytes; the limit is ${maxPayloadBytes}. Send large payloads by reference (for example an S3 key)`));
-    }
-    const json = JSON.stringify(toLambdaEnvelope(event));
-    const size = Buffer.byteLength(json) + (batchSize > 1 ? 2 : 0);
-    if (size > maxInvokePayloadBytes) {
-      return Promise.reject(
-        new BridgeError('ERR_BRIDGE_PAYLOAD_TOO_LARGE', `[lambda] Event ${event.id} makes an invoke payload of ${size} bytes; ${this.#options.invocationType} invocations take at most ${maxInvokePayloadBytes}. Send large payloads by reference (for example an S3 key)`),
-      );
-    }
-    return this.#batcher(target.name).add({ event, json }, Buffer.byteLength(json) + 1, options.signal);
+  protected override startLogFields(): Record<string, unknown> {
+    return { invocationType: this.#options.invocationType };
   }
 
-  stop(): Promise<void> {
-    this.#stopping ??= (async () => {
-      const wasStarted = this.#state !== 'new';
-      this.#state = 'stopped';
-      if (!wasStarted) return;
-      // Everything handed to publish() is still sent: each call settles with Lambda's answer.
-      await Promise.all([...this.#batchers.values()].map((b) => b.idle()));
-      this.#lifetime.abort();
-      if (this.#ownsClient) this.#client?.destroy();
-    })();
-    return this.#stopping;
-  }
-
-  #clientConfig(): LambdaClientConfig {
-    const o = this.#options;
-    const config: LambdaClientConfig = {};
-    if (o.region !== undefined) config.region = o.region;
-    if (o.endpoint !== undefined) config.endpoint = o.endpoint;
-    if (o.credentials !== undefined) config.credentials = o.credentials;
-    if (o.profile !== undefined) config.profile = o.profile;
-    return { ...config, ...o.clientConfig };
-  }
-
-  async #checkFunction(name: string, signal: AbortSignal): Promise<void> {
+  protected async checkTarget(name: string, signal: AbortSignal): Promise<void> {
     try {
-      await this.#client!.send(new InvokeCommand({ FunctionName: name, InvocationType: 'DryRun' }), { abortSignal: signal });
+      await this.client.send(new InvokeCommand({ FunctionName: name, InvocationType: 'DryRun' }), { abortSignal: signal });
     } catch (raw) {
-      if (isMissingRegion(raw)) throw new BridgeError('ERR_BRIDGE_CONFIG', '[lambda] No AWS region: set the region option (or AWS_REGION, or a profile with a region)', { cause: raw });
+      const noRegion = missingRegionError('lambda', raw);
+      if (noRegion) throw noRegion;
       const error = this.#classify(`Checking function ${JSON.stringify(name)}`, raw);
       if (error.code === 'ERR_BRIDGE_TARGET_MISSING') {
         throw new BridgeError('ERR_BRIDGE_TARGET_MISSING', `[lambda] Function ${JSON.stringify(name)} does not exist (in this account and region): deploy it or fix the rule`, { cause: raw });
       }
       if (error.code === 'ERR_BRIDGE_UPSTREAM_UNAVAILABLE' || error.code === 'ERR_BRIDGE_ABORTED') throw error;
       // Permission to invoke but not to dry-run, or an emulator without DryRun: cannot tell.
-      this.#logger.warn({ function: name, err: error }, '[lambda] Could not check that the function exists; continuing');
+      this.logger.warn({ function: name, err: error }, '[lambda] Could not check that the function exists; continuing');
     }
+  }
+
+  protected prepare(_target: Target, event: BridgeEvent): { entry: LambdaEntry; size: number } {
+    const { maxPayloadBytes, maxInvokePayloadBytes, batchSize } = this.#options;
+    checkBodySize('lambda', event, maxPayloadBytes);
+    const json = JSON.stringify(toLambdaEnvelope(event));
+    const size = Buffer.byteLength(json) + (batchSize > 1 ? 2 : 0);
+    if (size > maxInvokePayloadBytes) {
+      throw new BridgeError('ERR_BRIDGE_PAYLOAD_TOO_LARGE', `[lambda] Event ${event.id} makes an invoke payload of ${size} bytes; ${this.#options.invocationType} invocations take at most ${maxInvokePayloadBytes}. Send large payloads by reference (for example an S3 key)`);
+    }
+    return { entry: { event, json }, size: Buffer.byteLength(json) + 1 };
+  }
+
+  protected batcherOptions(): TargetBatcherOptions {
+    return { maxEntries: this.#options.batchSize, maxBytes: this.#options.maxInvokePayloadBytes - 2, concurrency: 1 };
   }
 
   #classify(what: string, raw: unknown): BridgeError {
@@ -148,26 +105,13 @@ class LambdaPublisher implements Publisher {
     return classifyAwsError('lambda', what, raw);
   }
 
-  #batcher(name: string): TargetBatcher<LambdaEntry> {
-    let batcher = this.#batchers.get(name);
-    if (!batcher) {
-      batcher = new TargetBatcher<LambdaEntry>((batch) => this.#invoke(name, batch), {
-        maxEntries: this.#options.batchSize,
-        maxBytes: this.#options.maxInvokePayloadBytes - 2,
-        concurrency: 1,
-      });
-      this.#batchers.set(name, batcher);
-    }
-    return batcher;
-  }
-
-  async #invoke(name: string, batch: PendingEntry<LambdaEntry>[]): Promise<void> {
+  protected async send(name: string, batch: PendingEntry<LambdaEntry>[]): Promise<void> {
     const ids = batch.map((p) => p.entry.event.id).join(', ');
     const payload = this.#options.batchSize > 1 ? `[${batch.map((p) => p.entry.json).join(',')}]` : batch[0]!.entry.json;
     let error: BridgeError | undefined;
     try {
-      const result = await this.#client!.send(new InvokeCommand({ FunctionName: name, InvocationType: this.#options.invocationType, Payload: Buffer.from(payload) }), {
-        abortSignal: this.#lifetime.signal,
+      const result = await this.client.send(new InvokeCommand({ FunctionName: name, InvocationType: this.#options.invocationType, Payload: Buffer.from(payload) }), {
+        abortSignal: this.lifetime,
       });
       if (result.FunctionError) {
         const detail = functionErrorDetail(result.Payload);

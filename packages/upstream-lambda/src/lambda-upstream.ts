@@ -1,7 +1,5 @@
-import type { UpstreamDefinition } from '@pg-event-bridge/core';
-import { awsSettingDocs, credentialsFrom, endpointRegion } from './internal/aws-credentials.js';
-import { parseAwsUri } from './internal/aws-uri.js';
-import { SettingsReader } from './internal/settings.js';
+import { awsSettingDocs, readAwsSettings } from '@pg-event-bridge/aws-shared';
+import { SettingsReader, type UpstreamDefinition } from '@pg-event-bridge/core';
 import { createLambdaPublisher } from './lambda-publisher.js';
 
 /**
@@ -31,20 +29,16 @@ export const lambdaUpstream: UpstreamDefinition = {
     { key: 'check_targets', description: 'Check at start that every function exists (DryRun).', default: 'true' },
   ],
   create(config) {
-    const reader = new SettingsReader('lambda', config.settings);
-    const uri = parseAwsUri('lambda', config.uri);
-    const credentials = credentialsFrom('lambda', reader);
-    const region = uri.endpoint !== undefined ? endpointRegion(reader) : (reader.string('region') ?? uri.region);
-    return createLambdaPublisher({
-      region,
-      endpoint: uri.endpoint,
-      credentials,
-      profile: reader.string('profile'),
-      invocationType: reader.oneOf('invocation_type', ['Event', 'RequestResponse'] as const),
-      functionErrors: reader.oneOf('function_errors', ['dead-letter', 'retry'] as const),
-      batchSize: reader.integer('batch_size'),
-      maxInvokePayloadBytes: reader.integer('max_invoke_payload_bytes'),
-      checkTargets: reader.boolean('check_targets'),
-    });
+    const read = new SettingsReader(config);
+    const options = {
+      ...readAwsSettings(config, read),
+      invocationType: read.oneOf('invocation_type', ['Event', 'RequestResponse'] as const),
+      functionErrors: read.oneOf('function_errors', ['dead-letter', 'retry'] as const),
+      batchSize: read.integer('batch_size'),
+      maxInvokePayloadBytes: read.integer('max_invoke_payload_bytes'),
+      checkTargets: read.boolean('check_targets'),
+    };
+    read.throwIfAny();
+    return createLambdaPublisher(options);
   },
 };

@@ -1,6 +1,7 @@
 import {
   BridgeError,
   abortError,
+  abortable,
   silentLogger,
   type BridgeEvent,
   type Logger,
@@ -218,22 +219,7 @@ class MqttPublisher implements Publisher {
   async #connect(signal: AbortSignal | undefined): Promise<Connection> {
     let connection = this.#connection;
     if (!connection || connection.closed) connection = this.#open();
-    if (!signal) {
-      await connection.ready;
-      return connection;
-    }
-    if (signal.aborted) throw abortError();
-    let unregister: (() => void) | undefined;
-    try {
-      await Promise.race([
-        connection.ready,
-        new Promise<never>((_, reject) => {
-          unregister = onAbort(signal, () => reject(abortError()));
-        }),
-      ]);
-    } finally {
-      unregister?.();
-    }
+    await abortable(connection.ready, signal);
     return connection;
   }
 

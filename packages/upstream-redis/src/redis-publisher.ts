@@ -1,6 +1,7 @@
 import {
   BridgeError,
   abortError,
+  abortable,
   silentLogger,
   type BridgeEvent,
   type Logger,
@@ -9,7 +10,6 @@ import {
   type PublisherContext,
   type PublishOptions,
   type Target,
-  onAbort,
 } from '@pg-event-bridge/core';
 import { Cluster, Redis } from 'ioredis';
 
@@ -122,20 +122,10 @@ class RedisPublisher implements Publisher {
       const xadd = client.xadd as unknown as (key: string, ...args: Array<string | Buffer>) => Promise<string | null>;
       command = xadd.call(client, target.name, ...trim, '*', ...redisStreamFields(event));
     }
-    if (!signal) return command.then(() => undefined, (error: unknown) => Promise.reject(this.#commandError(error, target)));
-    return new Promise<void>((resolve, reject) => {
-      const unregister = onAbort(signal, () => reject(abortError()));
-      command.then(
-        () => {
-          unregister();
-          resolve();
-        },
-        (error: unknown) => {
-          unregister();
-          reject(this.#commandError(error, target));
-        },
-      );
-    });
+    await abortable(
+      command.catch((error: unknown) => Promise.reject(this.#commandError(error, target))),
+      signal,
+    );
   }
 
   #commandError(error: unknown, target: Target): BridgeError {
@@ -151,22 +141,7 @@ class RedisPublisher implements Publisher {
   async #connect(signal: AbortSignal | undefined): Promise<Connection> {
     let connection = this.#connection;
     if (!connection || connection.closed) connection = this.#open();
-    if (!signal) {
-      await connection.ready;
-      return connection;
-    }
-    if (signal.aborted) throw abortError();
-    let unregister: (() => void) | undefined;
-    try {
-      await Promise.race([
-        connection.ready,
-        new Promise<never>((_, reject) => {
-          unregister = onAbort(signal, () => reject(abortError()));
-        }),
-      ]);
-    } finally {
-      unregister?.();
-    }
+    await abortable(connection.ready, signal);
     return connection;
   }
 

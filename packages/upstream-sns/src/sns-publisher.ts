@@ -1,11 +1,6 @@
-import { setMaxListeners } from 'node:events';
 import { GetTopicAttributesCommand, PublishBatchCommand, SNSClient, type PublishBatchRequestEntry, type SNSClientConfig } from '@aws-sdk/client-sns';
-import { BridgeError, abortError, redactUri, silentLogger, type BridgeEvent, type Logger, type Publisher, type PublisherContext, type PublishOptions, type Target } from '@pg-event-bridge/core';
-import { encodeBody } from './internal/body-encoding.js';
-import { classifyAwsError, isMissingRegion } from './internal/classify-aws-error.js';
-import { fifoId, groupIdOf } from './internal/fifo-ids.js';
-import { messageAttributes } from './internal/message-attributes.js';
-import { TargetBatcher, settle, type PendingEntry } from './internal/target-batcher.js';
+import { AwsBatchPublisher, classifyAwsError, encodeMessage, fifoFields, missingRegionError, settle, type PendingEntry, type TargetBatcherOptions } from '@pg-event-bridge/aws-shared';
+import { BridgeError, type BridgeEvent, type Publisher, type Target } from '@pg-event-bridge/core';
 import { SNS_MAX_BATCH_ENTRIES, SNS_MAX_MESSAGE_BYTES, resolveSnsOptions, type ResolvedSnsOptions, type SnsPublisherOptions } from './sns-options.js';
 
 /**
@@ -44,81 +39,22 @@ interface SnsEntry {
   readonly request: Omit<PublishBatchRequestEntry, 'Id'>;
 }
 
-class SnsPublisher implements Publisher {
+class SnsPublisher extends AwsBatchPublisher<SNSClient, SNSClientConfig, SnsEntry> {
   readonly name = 'sns';
   readonly targetKinds = ['topic'] as const;
-  readonly capabilities: Publisher['capabilities'];
   readonly #options: ResolvedSnsOptions;
-  readonly #batchers = new Map<string, TargetBatcher<SnsEntry>>();
-  readonly #lifetime = new AbortController();
-  #client: SNSClient | undefined;
-  #ownsClient = false;
-  #logger: Logger = silentLogger;
-  #state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
-  #stopping: Promise<void> | undefined;
 
   constructor(options: ResolvedSnsOptions) {
+    super(options, (config) => new SNSClient(config));
     this.#options = options;
-    this.capabilities = { headers: true, ordered: true, maxPayloadBytes: options.maxPayloadBytes };
-    // Every in-flight request listens to this one signal.
-    setMaxListeners(0, this.#lifetime.signal);
   }
 
-  async start(context: PublisherContext): Promise<void> {
-    if (this.#state !== 'new') throw new BridgeError('ERR_BRIDGE_STATE', `[sns] start() called while the publisher is ${this.#state}`);
-    this.#state = 'starting';
-    this.#logger = context.logger;
-    this.#client = this.#options.client ?? new SNSClient(this.#clientConfig());
-    this.#ownsClient = this.#options.client === undefined;
-    this.#logger.debug({ region: this.#options.region, endpoint: this.#options.endpoint && redactUri(this.#options.endpoint), topics: context.targets.length }, '[sns] Starting');
-    if (this.#options.checkTargets) {
-      for (const target of context.targets) await this.#checkTopic(target.name, context.signal);
-    }
-    this.#state = 'running';
-  }
-
-  publish(target: Target, event: BridgeEvent, options: PublishOptions = {}): Promise<void> {
-    if (this.#state !== 'running' || !this.#client) {
-      return Promise.reject(new BridgeError('ERR_BRIDGE_STATE', `[sns] publish() called while the publisher is ${this.#state}`));
-    }
-    if (options.signal?.aborted) return Promise.reject(abortError());
-    let prepared: { entry: SnsEntry; size: number };
+  protected async checkTarget(arn: string, signal: AbortSignal): Promise<void> {
     try {
-      prepared = this.#prepare(target, event);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.#batcher(target.name).add(prepared.entry, prepared.size, options.signal);
-  }
-
-  stop(): Promise<void> {
-    this.#stopping ??= (async () => {
-      const wasStarted = this.#state !== 'new';
-      this.#state = 'stopped';
-      if (!wasStarted) return;
-      // Everything handed to publish() is still sent: each call settles with the broker's answer.
-      await Promise.all([...this.#batchers.values()].map((b) => b.idle()));
-      this.#lifetime.abort();
-      if (this.#ownsClient) this.#client?.destroy();
-    })();
-    return this.#stopping;
-  }
-
-  #clientConfig(): SNSClientConfig {
-    const o = this.#options;
-    const config: SNSClientConfig = {};
-    if (o.region !== undefined) config.region = o.region;
-    if (o.endpoint !== undefined) config.endpoint = o.endpoint;
-    if (o.credentials !== undefined) config.credentials = o.credentials;
-    if (o.profile !== undefined) config.profile = o.profile;
-    return { ...config, ...o.clientConfig };
-  }
-
-  async #checkTopic(arn: string, signal: AbortSignal): Promise<void> {
-    try {
-      await this.#client!.send(new GetTopicAttributesCommand({ TopicArn: arn }), { abortSignal: signal });
+      await this.client.send(new GetTopicAttributesCommand({ TopicArn: arn }), { abortSignal: signal });
     } catch (raw) {
-      if (isMissingRegion(raw)) throw new BridgeError('ERR_BRIDGE_CONFIG', '[sns] No AWS region: set the region option (or AWS_REGION, or a profile with a region)', { cause: raw });
+      const noRegion = missingRegionError('sns', raw);
+      if (noRegion) throw noRegion;
       const error = classifyAwsError('sns', `Checking topic ${arn}`, raw);
       if (error.code === 'ERR_BRIDGE_UPSTREAM_REJECTED' && !error.retryable) {
         throw new BridgeError('ERR_BRIDGE_CONFIG', `[sns] Topic target ${JSON.stringify(arn)} was refused (${error.message}); name topics by ARN: topic:arn:aws:sns:us-east-1:123456789012:name`, { cause: raw });
@@ -128,67 +64,38 @@ class SnsPublisher implements Publisher {
       }
       if (error.code === 'ERR_BRIDGE_UPSTREAM_REJECTED' && error.retryable) {
         // Publish-only credentials often lack sns:GetTopicAttributes; do not refuse to start.
-        this.#logger.warn({ topic: arn, err: error }, '[sns] Could not check that the topic exists (permission denied); continuing');
+        this.logger.warn({ topic: arn, err: error }, '[sns] Could not check that the topic exists (permission denied); continuing');
         return;
       }
       throw error;
     }
   }
 
-  #prepare(target: Target, event: BridgeEvent): { entry: SnsEntry; size: number } {
-    if (event.body.length > this.#options.maxPayloadBytes) {
-      throw new BridgeError(
-        'ERR_BRIDGE_PAYLOAD_TOO_LARGE',
-        `[sns] Event ${event.id} has a body of ${event.body.length} bytes; the limit is ${this.#options.maxPayloadBytes}. Send large payloads by reference (for example an S3 key)`,
-        { retryable: false },
-      );
-    }
-    const body = encodeBody(event.body);
-    const { attributes, bytes } = messageAttributes('sns', event, body.encoding);
-    const size = Buffer.byteLength(body.text) + bytes;
-    if (size > SNS_MAX_MESSAGE_BYTES) {
-      throw new BridgeError(
-        'ERR_BRIDGE_PAYLOAD_TOO_LARGE',
-        `[sns] Event ${event.id} makes a message of ${size} bytes (body ${size - bytes}${body.encoding === 'base64' ? ' as base64' : ''} + attributes ${bytes}); SNS accepts at most ${SNS_MAX_MESSAGE_BYTES}. Send large payloads by reference (for example an S3 key)`,
-        { retryable: false },
-      );
-    }
-    const request: Omit<PublishBatchRequestEntry, 'Id'> = { Message: body.text, MessageAttributes: attributes };
-    if (target.name.endsWith('.fifo')) {
-      request.MessageGroupId = groupIdOf(event, this.#options.fifoGroupBy);
-      request.MessageDeduplicationId = fifoId(event.id);
-    }
-    return { entry: { event, request }, size };
+  protected prepare(target: Target, event: BridgeEvent): { entry: SnsEntry; size: number } {
+    const message = encodeMessage('sns', event, {
+      maxPayloadBytes: this.#options.maxPayloadBytes,
+      maxMessageBytes: SNS_MAX_MESSAGE_BYTES,
+      limitText: `SNS accepts at most ${SNS_MAX_MESSAGE_BYTES}`,
+    });
+    const request: Omit<PublishBatchRequestEntry, 'Id'> = { Message: message.text, MessageAttributes: message.attributes, ...fifoFields(target.name, event, this.#options.fifoGroupBy) };
+    return { entry: { event, request }, size: message.size };
   }
 
-  #batcher(arn: string): TargetBatcher<SnsEntry> {
-    let batcher = this.#batchers.get(arn);
-    if (!batcher) {
-      const fifo = arn.endsWith('.fifo');
-      batcher = new TargetBatcher<SnsEntry>((batch) => this.#sendBatch(arn, batch), {
-        maxEntries: Math.min(this.#options.maxBatchSize, SNS_MAX_BATCH_ENTRIES),
-        maxBytes: SNS_MAX_MESSAGE_BYTES,
-        concurrency: fifo ? 1 : this.#options.maxConcurrentBatches,
-      });
-      this.#batchers.set(arn, batcher);
-    }
-    return batcher;
+  protected batcherOptions(arn: string): TargetBatcherOptions {
+    return {
+      maxEntries: Math.min(this.#options.maxBatchSize, SNS_MAX_BATCH_ENTRIES),
+      maxBytes: SNS_MAX_MESSAGE_BYTES,
+      concurrency: arn.endsWith('.fifo') ? 1 : this.#options.maxConcurrentBatches,
+    };
   }
 
-  async #sendBatch(arn: string, batch: PendingEntry<SnsEntry>[]): Promise<void> {
+  protected async send(arn: string, batch: PendingEntry<SnsEntry>[]): Promise<void> {
     const entries = batch.map((p, i) => ({ ...p.entry.request, Id: `m${i}` }));
     let result;
     try {
-      result = await this.#client!.send(new PublishBatchCommand({ TopicArn: arn, PublishBatchRequestEntries: entries }), { abortSignal: this.#lifetime.signal });
+      result = await this.client.send(new PublishBatchCommand({ TopicArn: arn, PublishBatchRequestEntries: entries }), { abortSignal: this.lifetime });
     } catch (raw) {
-      const error = classifyAwsError('sns', `PublishBatch to ${arn}`, raw);
-      // A request-level refusal of a multi-message batch may be caused by one message: send them
-      // one by one so only the culprit fails.
-      if (!error.retryable && batch.length > 1 && error.code !== 'ERR_BRIDGE_ABORTED') {
-        for (const pending of batch) if (!pending.settled) await this.#sendBatch(arn, [pending]);
-        return;
-      }
-      for (const pending of batch) settle(pending, error);
+      await this.failBatch(arn, batch, classifyAwsError('sns', `PublishBatch to ${arn}`, raw));
       return;
     }
     const failed = new Map((result.Failed ?? []).map((f) => [f.Id, f]));

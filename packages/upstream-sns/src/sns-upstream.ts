@@ -1,7 +1,5 @@
-import type { UpstreamDefinition } from '@pg-event-bridge/core';
-import { awsSettingDocs, credentialsFrom, endpointRegion } from './internal/aws-credentials.js';
-import { parseAwsUri } from './internal/aws-uri.js';
-import { SettingsReader } from './internal/settings.js';
+import { awsBatchSettingDocs, awsSettingDocs, readAwsBatchSettings, readAwsSettings } from '@pg-event-bridge/aws-shared';
+import { SettingsReader, type UpstreamDefinition } from '@pg-event-bridge/core';
 import { createSnsPublisher } from './sns-publisher.js';
 
 /**
@@ -23,25 +21,13 @@ export const snsUpstream: UpstreamDefinition = {
   description: 'AWS SNS topics (PublishBatch, message attributes routing_key/channel/event_id, FIFO topics)',
   settings: [
     ...awsSettingDocs,
-    { key: 'fifo_group_by', description: 'FIFO topics: MessageGroupId from "channel" or "routingKey".', default: 'channel' },
-    { key: 'max_batch_size', description: 'Messages per PublishBatch call, 1 to 10.', default: '10' },
-    { key: 'max_concurrent_batches', description: 'PublishBatch calls in flight per topic (above 1, order between batches is not kept; FIFO topics use 1).', default: '1' },
+    ...awsBatchSettingDocs('PublishBatch', 'topic'),
     { key: 'check_targets', description: 'Check at start that every topic exists.', default: 'true' },
   ],
   create(config) {
-    const reader = new SettingsReader('sns', config.settings);
-    const uri = parseAwsUri('sns', config.uri);
-    const credentials = credentialsFrom('sns', reader);
-    const region = uri.endpoint !== undefined ? endpointRegion(reader) : (reader.string('region') ?? uri.region);
-    return createSnsPublisher({
-      region,
-      endpoint: uri.endpoint,
-      credentials,
-      profile: reader.string('profile'),
-      fifoGroupBy: reader.oneOf('fifo_group_by', ['channel', 'routingKey'] as const),
-      maxBatchSize: reader.integer('max_batch_size'),
-      maxConcurrentBatches: reader.integer('max_concurrent_batches'),
-      checkTargets: reader.boolean('check_targets'),
-    });
+    const read = new SettingsReader(config);
+    const options = { ...readAwsSettings(config, read), ...readAwsBatchSettings(read), checkTargets: read.boolean('check_targets') };
+    read.throwIfAny();
+    return createSnsPublisher(options);
   },
 };

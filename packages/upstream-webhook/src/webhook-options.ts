@@ -28,11 +28,13 @@ export interface WebhookPublisherOptions {
    */
   readonly defaultContentType?: string;
   /**
-   * On 429 or 503 with `Retry-After`, wait that long (up to `maxRetryAfterMs`) before reporting
-   * the retryable failure, so the retry never comes earlier than the receiver asked. @default true
+   * On a retryable answer (429, 503...) with `Retry-After`, the failure carries that delay as
+   * `retryAfterMs` (up to `maxRetryAfterMs`) and the bridge waits at least that long before the
+   * retry, so it never comes earlier than the receiver asked. The publisher itself does not wait.
+   * @default true
    */
   readonly honorRetryAfter?: boolean;
-  /** The longest Retry-After honoured, in ms; longer ones are left to the bridge's backoff. @default 60000 */
+  /** The longest Retry-After honoured, in ms; a longer one is cut to this. @default 60000 */
   readonly maxRetryAfterMs?: number;
   /** The largest body accepted. @default 10485760 (10 MiB) */
   readonly maxPayloadBytes?: number;

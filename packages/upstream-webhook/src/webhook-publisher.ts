@@ -1,6 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { BridgeError, abortError, redactUri, silentLogger, sleep, type BridgeErrorCode, type BridgeEvent, type Logger, type Publisher, type PublisherContext, type PublishOptions, type Target } from '@pg-event-bridge/core';
-import { SignalWatch } from './internal/signal-watch.js';
+import { BridgeError, abortError, onAbort, redactUri, silentLogger, type BridgeErrorCode, type BridgeEvent, type Logger, type Publisher, type PublisherContext, type PublishOptions, type Target } from '@pg-event-bridge/core';
 import { signWebhook } from './internal/standard-webhooks.js';
 import { resolveWebhookOptions, type ResolvedWebhookOptions, type WebhookPublisherOptions } from './webhook-options.js';
 
@@ -12,15 +11,18 @@ export const WEBHOOK_HEADERS = {
   timestamp: 'X-Event-Timestamp',
 } as const;
 
-/** A failed webhook call: a BridgeError, plus the HTTP status and the receiver's Retry-After. */
+/** A failed webhook call: a BridgeError, plus the HTTP status. */
 export type WebhookError = BridgeError & {
   /** The response status, when there was a response. */
   readonly status?: number;
-  /** The delay the receiver asked for with `Retry-After` (429, 503), in ms. */
+  /**
+   * With `honorRetryAfter`: the delay the receiver asked for with `Retry-After` (408, 429, 5xx),
+   * capped at `maxRetryAfterMs`, in ms. The bridge waits at least this long before the retry.
+   */
   readonly retryAfterMs?: number;
 };
 
-/** The Retry-After delay (ms) a webhook failure carries, if any. */
+/** The Retry-After delay (ms) a webhook failure carries, if any (see {@link WebhookError}). */
 export function retryAfterMsOf(error: unknown): number | undefined {
   const value = typeof error === 'object' && error !== null ? (error as { retryAfterMs?: unknown }).retryAfterMs : undefined;
   return typeof value === 'number' ? value : undefined;
@@ -42,9 +44,10 @@ const tokenHeaderName = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
  * percent-encoded (UTF-8). With a `secret`, requests are signed per Standard Webhooks
  * (`webhook-id` = event id, `webhook-timestamp`, `webhook-signature`).
  *
- * `publish()` resolves on a 2xx answer. Network errors, timeouts, 408, 429 and 5xx are retryable
- * (429/503 `Retry-After` is honoured); any other status is permanent and the bridge dead-letters
- * the event. Capabilities: not `ordered`, so the bridge sends one request per URL at a time,
+ * `publish()` resolves on a 2xx answer. Network errors, timeouts, 408, 429 and 5xx are retryable;
+ * a `Retry-After` of the answer rides on the error as `retryAfterMs` (capped at `maxRetryAfterMs`)
+ * and the bridge waits that long before the retry. Any other status is permanent and the bridge
+ * dead-letters the event. Capabilities: not `ordered`, so the bridge sends one request per URL at a time,
  * which keeps per-URL order; different URLs run in parallel up to `maxConcurrency`.
  *
  * @example
@@ -69,8 +72,6 @@ class WebhookPublisher implements Publisher {
   readonly targetKinds = ['url'] as const;
   readonly capabilities: Publisher['capabilities'];
   readonly #options: ResolvedWebhookOptions;
-  readonly #signals = new SignalWatch();
-  readonly #stopping = new AbortController();
   readonly #urls = new Map<string, URL>();
   #logger: Logger = silentLogger;
   #state: 'new' | 'running' | 'stopped' = 'new';
@@ -129,9 +130,7 @@ class WebhookPublisher implements Publisher {
       const wasStarted = this.#state === 'running';
       this.#state = 'stopped';
       if (!wasStarted) return;
-      // Requests already handed over finish (each bounded by timeoutMs); only Retry-After waits
-      // are cut short.
-      this.#stopping.abort();
+      // Requests already handed over finish (each bounded by timeoutMs).
       await Promise.allSettled([...this.#inFlight]);
     })();
     return this.#stopped;
@@ -149,35 +148,25 @@ class WebhookPublisher implements Publisher {
 
   async #send(url: URL, event: BridgeEvent, signal: AbortSignal | undefined): Promise<void> {
     await this.#acquire(signal);
-    const shown = redactUri(url.href);
-    let failure: WebhookError | undefined;
     try {
-      failure = await this.#request(url, shown, event, signal);
+      await this.#request(url, redactUri(url.href), event, signal);
     } finally {
       this.#release();
     }
-    if (!failure) return;
-    if (failure.code === 'ERR_BRIDGE_ABORTED' || failure.retryAfterMs === undefined || !this.#options.honorRetryAfter || failure.retryAfterMs > this.#options.maxRetryAfterMs) throw failure;
-    // Hold the failure until the receiver's Retry-After passed, so the bridge's retry cannot come
-    // earlier than asked. The concurrency slot is free meanwhile.
-    this.#logger.debug({ url: shown, eventId: event.id, retryAfterMs: failure.retryAfterMs }, '[webhook] Receiver asked to retry later; waiting');
-    await sleep(failure.retryAfterMs, signal).catch(() => {
-      throw abortError();
-    });
-    throw failure;
   }
 
-  /** Sends once; resolves with the failure (if any) rather than throwing, so Retry-After can be honoured outside the slot. */
-  async #request(url: URL, shown: string, event: BridgeEvent, signal: AbortSignal | undefined): Promise<WebhookError | undefined> {
+  async #request(url: URL, shown: string, event: BridgeEvent, signal: AbortSignal | undefined): Promise<void> {
     const controller = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
       controller.abort();
     }, this.#options.timeoutMs);
-    const unwatch = this.#signals.watch(signal, () => controller.abort());
+    const unwatch = onAbort(signal, () => controller.abort());
+    let response: Response;
+    let text: string;
     try {
-      const response = await (this.#options.fetch ?? fetch)(url, {
+      response = await (this.#options.fetch ?? fetch)(url, {
         method: 'POST',
         headers: this.#headers(event),
         body: event.body,
@@ -185,21 +174,23 @@ class WebhookPublisher implements Publisher {
         signal: controller.signal,
       });
       // Read the body to the end so the keep-alive connection can be reused.
-      const text = await response.text();
-      if (response.status >= 200 && response.status < 300) return undefined;
-      return this.#statusError(shown, event, response.status, response.headers, text);
+      text = await response.text();
     } catch (error) {
-      if (signal?.aborted) return abortError();
+      if (signal?.aborted) throw abortError();
       if (timedOut) {
-        return new BridgeError('ERR_BRIDGE_UPSTREAM_UNAVAILABLE', `[webhook] POST ${shown} for event ${event.id} timed out after ${this.#options.timeoutMs} ms (timeoutMs)`, { retryable: true, cause: error });
+        throw new BridgeError('ERR_BRIDGE_UPSTREAM_UNAVAILABLE', `[webhook] POST ${shown} for event ${event.id} timed out after ${this.#options.timeoutMs} ms (timeoutMs)`, { retryable: true, cause: error });
       }
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       const detail = cause?.code ?? cause?.message ?? (error as Error).message;
-      return new BridgeError('ERR_BRIDGE_UPSTREAM_UNAVAILABLE', `[webhook] POST ${shown} for event ${event.id} failed: ${detail}`, { retryable: true, cause: error });
+      throw new BridgeError('ERR_BRIDGE_UPSTREAM_UNAVAILABLE', `[webhook] POST ${shown} for event ${event.id} failed: ${detail}`, { retryable: true, cause: error });
     } finally {
       clearTimeout(timer);
       unwatch();
     }
+    if (response.status >= 200 && response.status < 300) return;
+    const failure = this.#statusError(shown, event, response.status, response.headers, text);
+    if (failure.retryAfterMs !== undefined) this.#logger.debug({ url: shown, eventId: event.id, retryAfterMs: failure.retryAfterMs }, '[webhook] Receiver asked to retry later');
+    throw failure;
   }
 
   #statusError(shown: string, event: BridgeEvent, status: number, headers: Headers, text: string): WebhookError {
@@ -217,9 +208,12 @@ class WebhookPublisher implements Publisher {
     } else if (status >= 300 && status < 400) {
       hint = ` (redirects are not followed: point the rule at ${headers.get('location') ? JSON.stringify(redactUri(headers.get('location')!)) : 'the final URL'})`;
     }
-    const error = new BridgeError(code, `[webhook] POST ${shown} for event ${event.id} answered ${status}${said}${hint}`, { retryable }) as WebhookError;
-    const retryAfterMs = retryable ? parseRetryAfter(headers.get('retry-after')) : undefined;
-    Object.assign(error, { status, ...(retryAfterMs !== undefined && { retryAfterMs }) });
+    // The bridge waits max(its backoff, retryAfterMs) before the retry: the receiver is not asked
+    // again sooner than it said, nor made to wait longer than maxRetryAfterMs.
+    const asked = retryable && this.#options.honorRetryAfter ? parseRetryAfter(headers.get('retry-after')) : undefined;
+    const retryAfterMs = asked === undefined ? undefined : Math.min(asked, this.#options.maxRetryAfterMs);
+    const error = new BridgeError(code, `[webhook] POST ${shown} for event ${event.id} answered ${status}${said}${hint}`, { retryable, retryAfterMs }) as WebhookError;
+    Object.assign(error, { status });
     return error;
   }
 
@@ -258,11 +252,12 @@ class WebhookPublisher implements Publisher {
         unwatch();
         resolve();
       };
-      const unwatch = this.#signals.watch(signal, () => {
+      // Queued before watching: onAbort calls back at once for a signal that already aborted.
+      this.#slotWaiters.push(wake);
+      const unwatch = onAbort(signal, () => {
         this.#slotWaiters = this.#slotWaiters.filter((w) => w !== wake);
         reject(abortError());
       });
-      this.#slotWaiters.push(wake);
     });
   }
 

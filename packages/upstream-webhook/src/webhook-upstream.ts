@@ -1,5 +1,4 @@
-import { BridgeError, type UpstreamDefinition } from '@pg-event-bridge/core';
-import { SettingsReader } from './internal/settings.js';
+import { BridgeError, SettingsReader, type UpstreamDefinition } from '@pg-event-bridge/core';
 import { createWebhookPublisher } from './webhook-publisher.js';
 
 /**
@@ -25,36 +24,36 @@ export const webhookUpstream: UpstreamDefinition = {
     { key: 'max_concurrency', description: 'Requests in flight at once over all URLs (one at a time per URL).', default: '16' },
     { key: 'headers', description: 'Extra request headers as a JSON object, e.g. {"Authorization": "Bearer ..."}. Values are never logged.' },
     { key: 'content_type', description: 'Content-Type when the event has none.', default: 'text/plain; charset=utf-8 for UTF-8 bodies, else application/octet-stream' },
-    { key: 'honor_retry_after', description: 'Wait for a 429/503 Retry-After before the retry.', default: 'true' },
-    { key: 'max_retry_after_ms', description: 'The longest Retry-After honoured, in ms.', default: '60000' },
+    { key: 'honor_retry_after', description: 'Retry no sooner than a 429/503 Retry-After asks (the bridge waits).', default: 'true' },
+    { key: 'max_retry_after_ms', description: 'Cap on the Retry-After wait, in ms; longer ones wait this long.', default: '60000' },
     { key: 'max_payload_bytes', description: 'The largest body sent; larger ones are dead-lettered.', default: '10485760' },
     { key: 'user_agent', description: 'The User-Agent header.', default: 'pg-event-bridge-webhook' },
   ],
   create(config) {
-    const reader = new SettingsReader('webhook', config.settings);
-    const secrets = reader.string('secret')?.split(/\s+/);
+    const read = new SettingsReader(config);
+    const headersText = read.string('headers');
+    const uri = config.uri.trim();
+    const options = {
+      baseUrl: uri === '' ? undefined : uri,
+      secret: read.string('secret')?.split(/\s+/),
+      timeoutMs: read.integer('timeout_ms'),
+      maxConcurrency: read.integer('max_concurrency'),
+      defaultContentType: read.string('content_type'),
+      honorRetryAfter: read.boolean('honor_retry_after'),
+      maxRetryAfterMs: read.integer('max_retry_after_ms'),
+      maxPayloadBytes: read.integer('max_payload_bytes'),
+      userAgent: read.string('user_agent'),
+    };
+    read.throwIfAny();
     let headers: Record<string, string> | undefined;
-    const headersText = reader.string('headers');
     if (headersText !== undefined) {
       try {
         headers = JSON.parse(headersText) as Record<string, string>;
       } catch {
         // The text may hold a token: do not echo it.
-        throw new BridgeError('ERR_BRIDGE_CONFIG', '[webhook] Setting headers must be a JSON object such as {"Authorization": "Bearer ..."}; it is not valid JSON');
+        throw new BridgeError('ERR_BRIDGE_CONFIG', `[upstream.${config.name}] headers must be a JSON object such as {"Authorization": "Bearer ..."}; it is not valid JSON`);
       }
     }
-    const uri = config.uri.trim();
-    return createWebhookPublisher({
-      baseUrl: uri === '' ? undefined : uri,
-      secret: secrets,
-      headers,
-      timeoutMs: reader.integer('timeout_ms'),
-      maxConcurrency: reader.integer('max_concurrency'),
-      defaultContentType: reader.string('content_type'),
-      honorRetryAfter: reader.boolean('honor_retry_after'),
-      maxRetryAfterMs: reader.integer('max_retry_after_ms'),
-      maxPayloadBytes: reader.integer('max_payload_bytes'),
-      userAgent: reader.string('user_agent'),
-    });
+    return createWebhookPublisher({ ...options, headers });
   },
 };

@@ -75,6 +75,31 @@ describe('webhook through the bridge (real NOTIFY)', () => {
     });
   }
 
+  const retryAfterCases: Array<[string, string, WebhookPublisherOptions, number]> = [
+    ['honours Retry-After: 1 on a 429', '1', {}, 1000],
+    ['waits no longer than maxRetryAfterMs for a Retry-After of an hour', '3600', { maxRetryAfterMs: 300 }, 300],
+  ];
+  for (const [label, retryAfter, options, expectedDelayMs] of retryAfterCases) {
+    it(`${label}: the bridge waits it out before the retry, then delivers in order`, async () => {
+      const route = receiver.route(({ attempt }) => (attempt === 1 ? { status: 429, headers: { 'retry-after': retryAfter } } : { status: 200 }));
+      cleanups.push(async () => route.dispose());
+      // The bridge's own backoff is 20 to 100 ms here: any longer wait comes from Retry-After.
+      const { notify, bridge, letters } = await bridgeTo(route.url, options);
+      const delays: number[] = [];
+      bridge.on('retrying', ({ delayMs }) => delays.push(delayMs));
+      const allPublished = new Promise<void>((resolve) => bridge.on('published', () => bridge.stats().published === 2 && resolve()));
+      await notify(['a|first', 'b|second']);
+      const accepted = await route.accepted.take(2);
+      await allPublished;
+      expect(accepted.map((r) => r.body.toString())).toEqual(['first', 'second']);
+      expect(delays).toEqual([expectedDelayMs]);
+      const [refused, retried] = route.all;
+      expect([refused!.body.toString(), retried!.body.toString()]).toEqual(['first', 'first']);
+      expect(retried!.at - refused!.at).toBeGreaterThanOrEqual(expectedDelayMs - 50);
+      expect(letters).toEqual([]);
+    });
+  }
+
   it('dead-letters a message the receiver refuses with 400 and goes on with the next ones', async () => {
     const route = receiver.route(({ body }) => (body.toString() === 'bad' ? { status: 400, body: '{"error":"unknown field"}' } : { status: 200 }));
     cleanups.push(async () => route.dispose());
@@ -154,22 +179,30 @@ describe('webhook publisher', () => {
     });
   });
 
-  it('honours Retry-After on 429: the failure carries the delay and is reported no earlier', async () => {
-    let first = true;
-    const route = receiver.route(() => {
-      if (!first) return { status: 200 };
-      first = false;
-      return { status: 429, headers: { 'retry-after': '1' } };
-    });
+  it('reports a 429 at once, carrying Retry-After as retryAfterMs for the bridge to wait out', async () => {
+    const route = receiver.route(({ attempt }) => (attempt === 1 ? { status: 429, headers: { 'retry-after': '1' } } : { status: 200 }));
     cleanups.push(async () => route.dispose());
     const publisher = await started({}, [route.url]);
     const target = { kind: 'url', name: route.url };
-    const began = Date.now();
     const error = await publisher.publish(target, makeEvent()).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'ERR_BRIDGE_UPSTREAM_UNAVAILABLE', retryable: true, status: 429 });
+    expect(error).toMatchObject({ code: 'ERR_BRIDGE_UPSTREAM_UNAVAILABLE', retryable: true, status: 429, retryAfterMs: 1000 });
     expect(retryAfterMsOf(error)).toBe(1000);
-    expect(Date.now() - began).toBeGreaterThanOrEqual(950);
     await publisher.publish(target, makeEvent());
+  });
+
+  it('caps Retry-After at maxRetryAfterMs without waiting it out, and drops it when honorRetryAfter is false', async () => {
+    // An hour: were the publisher still sleeping it out, these calls would hit the test timeout.
+    const route = receiver.route(() => ({ status: 503, headers: { 'retry-after': '3600' } }));
+    cleanups.push(async () => route.dispose());
+    const target = { kind: 'url', name: route.url };
+    const delays: Array<number | undefined> = [];
+    for (const options of [{}, { maxRetryAfterMs: 500 }, { honorRetryAfter: false }] satisfies WebhookPublisherOptions[]) {
+      const publisher = await started(options, [route.url]);
+      const error = await publisher.publish(target, makeEvent()).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'ERR_BRIDGE_UPSTREAM_UNAVAILABLE', retryable: true, status: 503 });
+      delays.push(retryAfterMsOf(error));
+    }
+    expect(delays).toEqual([60_000, 500, undefined]);
   });
 
   it('times out a hanging receiver with a retryable error', async () => {

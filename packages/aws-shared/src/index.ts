@@ -1,0 +1,12 @@
+export { AwsBatchPublisher, type AwsBatchPublisherOptions } from './aws-batch-publisher.js';
+export { AWS_MAX_BATCH_ENTRIES, resolveAwsBatchOptions, type AwsBatchOptions, type ResolvedAwsBatchOptions } from './aws-batch-options.js';
+export { awsBatchSettingDocs, readAwsBatchSettings } from './aws-batch-settings.js';
+export { awsClientConfig, resolveAwsPublisherOptions, type AwsClientConfigShape, type AwsPublisherOptions } from './aws-publisher-options.js';
+export { awsSettingDocs, readAwsSettings, type AwsConnectionSettings } from './aws-settings.js';
+export { classifyAwsError, missingRegionError } from './classify-aws-error.js';
+export { EMPTY_BODY_PLACEHOLDER, encodeBody, type EncodedBody } from './encode-body.js';
+export { checkBodySize, encodeMessage, type EncodeMessageOptions, type EncodedMessage } from './encode-message.js';
+export { fifoFields, type FifoFields, type FifoGroupBy } from './fifo-fields.js';
+export { messageAttributes, type StringAttribute } from './message-attributes.js';
+export { parseAwsUri, type AwsUri } from './parse-aws-uri.js';
+export { TargetBatcher, settle, type PendingEntry, type TargetBatcherOptions } from './target-batcher.js';
