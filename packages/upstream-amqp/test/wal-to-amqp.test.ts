@@ -31,13 +31,19 @@ afterAll(async () => {
 
 const unique = () => randomUUID().slice(0, 8);
 
-async function walBridge(plugin: 'wal2json' | 'pgoutput', options: { amqpUrl?: string; filters?: string } = {}) {
+async function walBridge(plugin: 'wal2json' | 'pgoutput', options: { amqpUrl?: string; filters?: string; heartbeatIntervalMs?: number } = {}) {
   const { target, inbox, dispose } = await rabbit.provision('exchange');
   const slot = `t_${plugin}_${unique()}`;
   const bridge: Bridge = createBridge({
     postgres: postgres.url,
     upstreams: [{ publisher: createAmqpPublisher({ url: options.amqpUrl ?? rabbitUrl }), rules: `${plugin}->exchange:${target.name}` }],
-    wal: { slot, publication: `pub_${slot}`, ...(options.filters && { filters: options.filters }), reconnect: { initialDelayMs: 50, maxDelayMs: 500 } },
+    wal: {
+      slot,
+      publication: `pub_${slot}`,
+      ...(options.filters && { filters: options.filters }),
+      ...(options.heartbeatIntervalMs && { heartbeatIntervalMs: options.heartbeatIntervalMs }),
+      reconnect: { initialDelayMs: 50, maxDelayMs: 500 },
+    },
     delivery: { retry: { initialDelayMs: 20, maxDelayMs: 200 } },
   });
   cleanups.push(async () => {
@@ -148,6 +154,52 @@ describe('WAL to RabbitMQ', () => {
     await db.query(`INSERT INTO ${a} (id, name) SELECT i, 'r' || i FROM generate_series(5001, 6000) AS i`);
     const { firstSeen } = await distinctIds(inbox, 6000, (body) => (body as { columns: Array<{ value: number }> }).columns[0]!.value);
     expect(firstSeen).toEqual(Array.from({ length: 6000 }, (_, i) => i + 1));
+  });
+});
+
+describe('WAL slot safety', () => {
+  it('lets the slot advance on an idle database, so it never pins WAL', async () => {
+    const { bridge, slot } = await walBridge('pgoutput', { heartbeatIntervalMs: 100 });
+    await bridge.start();
+    // WAL written elsewhere (another database) is nothing this slot streams, yet it must not
+    // hold it back: with nothing pending, keepalive positions and the bridge's heartbeat messages
+    // are confirmed (either alone keeps this test green; with neither it fails).
+    const other = `other_${unique()}`;
+    await db.query(`CREATE DATABASE ${other}`);
+    cleanups.push(() => db.query(`DROP DATABASE ${other}`));
+    const elsewhere = new pg.Client(postgres.url.replace(/\/postgres$/, `/${other}`));
+    await elsewhere.connect();
+    await elsewhere.query(`CREATE TABLE noise AS SELECT i, md5(i::text) FROM generate_series(1, 20000) AS i`);
+    await elsewhere.end();
+    const { rows } = await db.query<{ lsn: string }>(`SELECT pg_current_wal_lsn()::text AS lsn`);
+    const written = rows[0]!.lsn;
+    await waitFor(
+      async () => {
+        const result = await db.query<{ behind: boolean }>(`SELECT confirmed_flush_lsn < $2::pg_lsn AS behind FROM pg_replication_slots WHERE slot_name = $1`, [slot, written]);
+        return result.rows[0]?.behind === false;
+      },
+      { timeoutMs: 15_000, what: `slot ${slot} to confirm past ${written}` },
+    );
+  });
+
+  it('stops loudly, never silently skipping, when its slot is dropped under it', async () => {
+    const { bridge, slot } = await walBridge('wal2json');
+    await bridge.start();
+    const failed = new Promise<{ error: Error }>((resolve) => bridge.once('failed', resolve));
+    // Terminate the stream and drop the slot before the bridge reconnects to it.
+    await waitFor(
+      async () => {
+        await db.query(`SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL`, [slot]);
+        const dropped = await db.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active`, [slot]);
+        return dropped.rowCount === 1;
+      },
+      { timeoutMs: 10_000, what: `slot ${slot} dropped` },
+    );
+    const { error } = await failed;
+    expect(error).toMatchObject({ code: 'ERR_BRIDGE_POSTGRES', retryable: false });
+    expect(error.message).toContain(`replication slot "${slot}" disappeared`);
+    // Nothing recreated it behind the user's back.
+    expect((await db.query(`SELECT 1 FROM pg_replication_slots WHERE slot_name = $1`, [slot])).rowCount).toBe(0);
   });
 });
 
