@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { BridgeError, createBridge, redactUri, type Publisher, type UpstreamDefinition } from '@pg-event-bridge/core';
+import { BridgeError, createBridge, installSchema, redactUri, type Bridge, type Publisher, type UpstreamDefinition } from '@pg-event-bridge/core';
 import { pino } from 'pino';
 import { ConfigError } from './config/config-error.js';
 import type { DaemonConfig } from './config/daemon-config.js';
@@ -8,8 +8,13 @@ import { findDefinition } from './config/find-definition.js';
 import { formatConfig } from './config/format-config.js';
 import { loadConfig } from './config/load-config.js';
 import { errorMessage } from './error-message.js';
+import { acquireLeadership, deriveLockKey, type Leadership } from './leader/leader-lock.js';
+import { DaemonMonitor } from './metrics/daemon-monitor.js';
+import { startPostgresProbe } from './metrics/postgres-probe.js';
+import { startMetricsServer, type MetricsServer } from './server/metrics-server.js';
 import { redactSecrets } from './redact-secrets.js';
 import { renderHelp } from './render-help.js';
+import { runSqlCommand, sqlCommands } from './sql-commands.js';
 import { upstreams } from './upstreams.js';
 import { version } from './version.js';
 
@@ -61,6 +66,9 @@ const closeGraceMs = 5_000;
 export async function runDaemon(options: RunDaemonOptions): Promise<number> {
   const { stdout, stderr } = options;
   const definitions = options.definitions ?? upstreams;
+
+  const sqlCommand = sqlCommands.find((command) => command === options.argv[0]);
+  if (sqlCommand) return runSqlCommand(sqlCommand, options);
 
   let args: ReturnType<typeof parseCommandLine>;
   try {
@@ -128,8 +136,8 @@ async function serve(config: DaemonConfig, definitions: readonly UpstreamDefinit
   const { shutdownTimeoutMs, maxInFlight, maxInFlightBytes } = config.bridge;
 
   const proxyApplicationName = 'pg-event-proxy';
-  let bridge: ReturnType<typeof createBridge>;
-  try {
+  // One bridge per leadership term: a stopped bridge cannot start again.
+  const makeBridge = (): Bridge => {
     const bindings = config.upstreams.map((upstream) => {
       const definition = findDefinition(upstream.kind, definitions)!;
       const publisher: Publisher = definition.create({
@@ -141,7 +149,7 @@ async function serve(config: DaemonConfig, definitions: readonly UpstreamDefinit
       return { name: upstream.name, publisher, rules: upstream.rules };
     });
     const { replicationSlot, wal2jsonParams, walFilters, publication } = config.database;
-    bridge = createBridge({
+    return createBridge({
       postgres: config.database.uri,
       upstreams: bindings,
       logger,
@@ -149,56 +157,135 @@ async function serve(config: DaemonConfig, definitions: readonly UpstreamDefinit
       // pg-event-proxy's SQL helper checks pg_stat_activity for this name before sending NOTIFY
       // directly; keeping it makes the daemon a drop-in for databases that still use that helper.
       notify: { applicationName: proxyApplicationName },
+      outbox: { applicationName: proxyApplicationName },
+      deadLetter: 'table',
       wal: { applicationName: proxyApplicationName, slot: replicationSlot, wal2jsonParams, ...(walFilters && { filters: walFilters }), ...(publication && { publication }) },
     });
+  };
+  let firstBridge: Bridge | undefined;
+  try {
+    firstBridge = makeBridge();
   } catch (error) {
     // loadConfig ran the same checks, so this is a combination only createBridge knows about.
     logger.fatal({ code: codeOf(error) }, `[cli] Invalid configuration: ${errorMessage(error)}`);
     return exitCodes.usage;
   }
 
-  bridge.on('published', ({ event, upstream, target, attempts, latencyMs }) => {
-    if (!logger.isLevelEnabled('debug')) return;
-    // pg-event-proxy printed every forwarded message at debug; so do we, the body capped at 1 KiB.
-    logger.debug(
-      {
-        upstream,
-        source: event.source,
-        target: `${target.kind}:${target.name}`,
-        routingKey: event.routingKey,
-        bytes: event.body.length,
-        body: event.body.toString('utf8', 0, 1024),
-        attempts,
-        latencyMs: Math.round(latencyMs),
-      },
-      '[cli] Forwarded',
-    );
+  const monitor = new DaemonMonitor({
+    upstreams: config.upstreams,
+    redact: (text) => redactSecrets(text.replace(/[a-z][a-z0-9+.-]*:\/\/\S+/gi, (uri) => redactUri(uri)), config.secrets),
+    leaderLock: config.bridge.leaderLock,
   });
-  bridge.on('disconnected', ({ source, error }) => logger.warn({ source, err: error }, '[cli] Source disconnected; reconnecting'));
-  // A source that gave up (a replication slot dropped under us...) needs an operator: stop and
-  // exit non-zero so a supervisor notices, rather than run on half-deaf. Core logged the cause.
-  const failed = new Promise<'failed'>((resolve) => bridge.once('failed', () => resolve('failed')));
+  const slots = walSlots(config);
 
   const stopRequested = new Promise<'stop'>((resolve) => {
     if (options.signal?.aborted) resolve('stop');
     options.signal?.addEventListener('abort', () => resolve('stop'), { once: true });
   });
-  const stop = async (code: number = exitCodes.ok): Promise<number> => {
-    logger.info({ timeoutMs: shutdownTimeoutMs }, '[cli] Stopping: draining in-flight messages');
-    let timer: NodeJS.Timeout | undefined;
-    const stopped = await Promise.race([
-      bridge.stop({ timeoutMs: shutdownTimeoutMs }).then(() => true),
-      new Promise<false>((resolve) => {
-        timer = setTimeout(() => resolve(false), shutdownTimeoutMs + closeGraceMs);
-      }),
-    ]);
-    clearTimeout(timer);
-    if (!stopped) {
-      logger.error({ timeoutMs: shutdownTimeoutMs + closeGraceMs }, '[cli] Connections did not close in time; exiting anyway');
+
+  /** Runs one bridge until a signal, a failed source, or (with leader_lock) the loss of the lock. */
+  const runTerm = async (bridge: Bridge, lost?: Promise<Error>): Promise<number | 'lost'> => {
+    const detach = monitor.attach(bridge);
+    bridge.on('published', ({ event, upstream, target, attempts, latencyMs }) => {
+      if (!logger.isLevelEnabled('debug')) return;
+      // pg-event-proxy printed every forwarded message at debug; so do we, the body capped at 1 KiB.
+      logger.debug(
+        {
+          upstream,
+          source: event.source,
+          target: `${target.kind}:${target.name}`,
+          routingKey: event.routingKey,
+          bytes: event.body.length,
+          body: event.body.toString('utf8', 0, 1024),
+          attempts,
+          latencyMs: Math.round(latencyMs),
+        },
+        '[cli] Forwarded',
+      );
+    });
+    bridge.on('disconnected', ({ source, error }) => logger.warn({ source, err: error }, '[cli] Source disconnected; reconnecting'));
+    // A source that gave up (a replication slot dropped under us...) needs an operator: stop and
+    // exit non-zero so a supervisor notices, rather than run on half-deaf. Core logged the cause.
+    const failed = new Promise<'failed'>((resolve) => bridge.once('failed', () => resolve('failed')));
+
+    const stop = async (code: number = exitCodes.ok): Promise<number> => {
+      logger.info({ timeoutMs: shutdownTimeoutMs }, '[cli] Stopping: draining in-flight messages');
+      let timer: NodeJS.Timeout | undefined;
+      const stopped = await Promise.race([
+        bridge.stop({ timeoutMs: shutdownTimeoutMs }).then(() => true),
+        new Promise<false>((resolve) => {
+          timer = setTimeout(() => resolve(false), shutdownTimeoutMs + closeGraceMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      detach();
+      if (!stopped) {
+        logger.error({ timeoutMs: shutdownTimeoutMs + closeGraceMs }, '[cli] Connections did not close in time; exiting anyway');
+        return exitCodes.failed;
+      }
+      logger.info({ ...bridge.stats() }, '[cli] Stopped');
+      return code;
+    };
+
+    // A signal during start() stops the bridge, which makes start() reject: that is a clean exit.
+    void stopRequested.then(() => bridge.stop({ timeoutMs: shutdownTimeoutMs }));
+    try {
+      if (config.database.installSchema) await installSchema(config.database.uri, { logger });
+      await bridge.start();
+    } catch (error) {
+      if (options.signal?.aborted) return stop();
+      logger.error({ code: codeOf(error) }, `[cli] Could not start: ${errorMessage(error)}`);
+      await Promise.race([bridge.stop({ timeoutMs: 0 }), new Promise((resolve) => setTimeout(resolve, closeGraceMs).unref())]);
+      detach();
       return exitCodes.failed;
     }
-    logger.info({ ...bridge.stats() }, '[cli] Stopped');
-    return code;
+    logger.info({ upstreams: config.upstreams.map((upstream) => upstream.name) }, '[cli] Ready');
+    const reason = await Promise.race([stopRequested, failed, ...(lost ? [lost] : [])]);
+    if (reason instanceof Error) {
+      logger.error({ err: reason }, '[cli] Lost the leader lock connection; stopping the bridge and going back to standby');
+      await stop();
+      return 'lost';
+    }
+    if (reason === 'failed') logger.error({}, '[cli] A source failed; stopping');
+    return stop(reason === 'failed' ? exitCodes.failed : exitCodes.ok);
+  };
+
+  /** With leader_lock: wait for the lock, run the bridge while holding it, start over when it is lost. */
+  const runWithLeaderLock = async (): Promise<number> => {
+    const key = config.bridge.leaderLockKey ?? deriveLockKey(config.database.replicationSlot, config.upstreams.map((upstream) => ({ name: upstream.name, rules: upstream.rules })));
+    for (let term = 1; ; term++) {
+      let leadership: Leadership | undefined;
+      try {
+        leadership = await acquireLeadership({
+          postgres: config.database.uri,
+          key,
+          pollIntervalMs: config.bridge.leaderPollIntervalMs,
+          slots,
+          applicationName: proxyApplicationName,
+          logger,
+          ...(options.signal && { signal: options.signal }),
+          failFast: term === 1,
+          onStandby: () => {
+            monitor.setRole('standby');
+            logger.info({ lockKey: key.toString() }, '[cli] Standby: another daemon holds the leader lock; waiting to take over');
+          },
+        });
+      } catch (error) {
+        logger.error({ code: codeOf(error) }, `[cli] Could not start: ${errorMessage(error)}`);
+        return exitCodes.failed;
+      }
+      if (!leadership) {
+        logger.info({}, '[cli] Stopped');
+        return exitCodes.ok;
+      }
+      monitor.setRole('leader');
+      logger.info({ lockKey: key.toString(), term }, '[cli] Leader: holding the leader lock; starting the bridge');
+      const bridge = term === 1 ? firstBridge! : makeBridge();
+      const outcome = await runTerm(bridge, leadership.lost);
+      await leadership.release();
+      if (outcome !== 'lost') return outcome;
+      monitor.setRole('standby');
+    }
   };
 
   logger.info(
@@ -206,23 +293,39 @@ async function serve(config: DaemonConfig, definitions: readonly UpstreamDefinit
       version,
       database: redactUri(config.database.uri),
       upstreams: config.upstreams.map((upstream) => ({ name: upstream.name, kind: upstream.kind, uri: redactUri(upstream.uri), rules: upstream.rules.map((rule) => rule.text) })),
+      leaderLock: config.bridge.leaderLock,
     },
     '[cli] Starting',
   );
-  // A signal during start() stops the bridge, which makes start() reject: that is a clean exit.
-  void stopRequested.then(() => bridge.stop({ timeoutMs: shutdownTimeoutMs }));
-  try {
-    await bridge.start();
-  } catch (error) {
-    if (options.signal?.aborted) return stop();
-    logger.error({ code: codeOf(error) }, `[cli] Could not start: ${errorMessage(error)}`);
-    await Promise.race([bridge.stop({ timeoutMs: 0 }), new Promise((resolve) => setTimeout(resolve, closeGraceMs).unref())]);
-    return exitCodes.failed;
+  let server: MetricsServer | undefined;
+  let probe: { stop(): Promise<void> } | undefined;
+  if (config.bridge.metricsPort !== undefined) {
+    try {
+      server = await startMetricsServer({ monitor, port: config.bridge.metricsPort, host: config.bridge.metricsHost });
+    } catch (error) {
+      logger.error({}, `[cli] Could not start: the metrics server cannot listen on ${config.bridge.metricsHost}:${config.bridge.metricsPort}: ${errorMessage(error)}`);
+      return exitCodes.failed;
+    }
+    logger.info({ url: `http://${config.bridge.metricsHost.includes(':') ? `[${config.bridge.metricsHost}]` : config.bridge.metricsHost}:${server.port}/` }, '[cli] Serving /metrics, /healthz, /readyz and the status page');
+    probe = startPostgresProbe({ postgres: config.database.uri, slots, applicationName: proxyApplicationName, onResult: (result) => monitor.setProbe(result) });
   }
-  logger.info({ upstreams: config.upstreams.map((upstream) => upstream.name) }, '[cli] Ready');
-  const reason = await Promise.race([stopRequested, failed]);
-  if (reason === 'failed') logger.error({}, '[cli] A source failed; stopping');
-  return stop(reason === 'failed' ? exitCodes.failed : exitCodes.ok);
+  try {
+    if (config.bridge.leaderLock) return await runWithLeaderLock();
+    monitor.setRole('active');
+    const outcome = await runTerm(firstBridge);
+    return outcome === 'lost' ? exitCodes.failed : outcome;
+  } finally {
+    monitor.setRole('stopping');
+    await probe?.stop();
+    await server?.close();
+  }
+}
+
+/** The replication slots the WAL rules stream from (the bridge's naming: see createBridge). */
+function walSlots(config: DaemonConfig): string[] {
+  const plugins = new Set(config.upstreams.flatMap((upstream) => upstream.rules.map((rule) => rule.sourceType)).filter((type) => type !== 'channel'));
+  const slot = config.database.replicationSlot;
+  return [...plugins].map((plugin) => (plugin === 'pgoutput' && plugins.size > 1 ? `${slot}_pgoutput` : slot));
 }
 
 function codeOf(error: unknown): string | undefined {

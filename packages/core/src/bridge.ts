@@ -6,6 +6,8 @@ import { parseRules, type Rule } from './rules/parse-rules.js';
 import type { BridgeEvent, Source, SourceContext, SourceReport } from './source.js';
 import { DeliveryEngine, type DeliveryOptions, type Route } from './delivery/delivery-engine.js';
 import type { DeadLetter } from './delivery/target-dispatcher.js';
+import { createDeadLetterTable, type DeadLetterTable } from './delivery/dead-letter-table.js';
+import { createOutboxSource, type OutboxSource, type OutboxSourceOptions } from './sources/outbox-source.js';
 import { createNotifySource, type NotifySourceOptions } from './sources/notify-source.js';
 import type { PostgresInput } from './sources/postgres-connection.js';
 import { createWalSource, defaultSlotName, type WalSourceOptions } from './sources/wal-source.js';
@@ -38,9 +40,15 @@ export interface BridgeOptions {
   readonly notify?: Omit<NotifySourceOptions, 'postgres' | 'channels'>;
   /**
    * Stores a message that failed permanently (payload too large, unroutable...). A rejection is
-   * retried with backoff while that target waits. @default logs it at error level
+   * retried with backoff while that target waits. `'table'` stores it in `events.dead_letter`
+   * (see createDeadLetterTable; the schema comes from `outbox.schema`). @default logs it at error level
    */
-  readonly deadLetter?: (letter: DeadLetter) => Promise<void>;
+  readonly deadLetter?: ((letter: DeadLetter) => Promise<void>) | 'table';
+  /**
+   * The durable outbox (`events.outbox`): drained for every rule source, in id order per channel.
+   * Without the table installed it waits for it, warning once. `false` turns it off. @default {}
+   */
+  readonly outbox?: false | Omit<OutboxSourceOptions, 'postgres' | 'channels'>;
   /** Additional sources (WAL, outbox) beside the NOTIFY channels the rules name. */
   readonly sources?: readonly Source[];
 }
@@ -57,6 +65,8 @@ export interface BridgeStats {
 
 /** The events a bridge emits. None is named `error`, so a missing listener never crashes. */
 export interface BridgeEvents {
+  /** A source handed over an event, before delivery (for per-source counters). */
+  received: [event: BridgeEvent];
   published: [info: { event: BridgeEvent; upstream: string; target: Target; attempts: number; latencyMs: number }];
   retrying: [info: { event: BridgeEvent; upstream: string; target: Target; attempt: number; delayMs: number; error: BridgeError }];
   'dead-lettered': [letter: DeadLetter];
@@ -128,11 +138,19 @@ export function createBridge(options: BridgeOptions): Bridge {
 
   const emitter = new EventEmitter();
   const counters = { received: 0, published: 0, retried: 0, deadLettered: 0, gaps: 0 };
+  const logDeadLetter = (letter: DeadLetter, where: string) =>
+    logger.error({ err: letter.error, upstream: letter.upstream, target: letter.target, eventId: letter.event.id }, `[core] Message dead-lettered${where}`);
+  const deadLetterTable: DeadLetterTable | undefined =
+    options.deadLetter === 'table' ? createDeadLetterTable({ postgres: options.postgres, ...(options.outbox && options.outbox.schema && { schema: options.outbox.schema }) }) : undefined;
   const storeDeadLetter =
-    options.deadLetter ??
-    (async (letter: DeadLetter) => {
-      logger.error({ err: letter.error, upstream: letter.upstream, target: letter.target, eventId: letter.event.id }, '[core] Message dead-lettered');
-    });
+    typeof options.deadLetter === 'function'
+      ? options.deadLetter
+      : deadLetterTable
+        ? async (letter: DeadLetter) => {
+            await deadLetterTable.store(letter);
+            logDeadLetter(letter, ` into ${options.outbox && options.outbox.schema ? options.outbox.schema : 'events'}.dead_letter`);
+          }
+        : async (letter: DeadLetter) => logDeadLetter(letter, '');
   const engine = new DeliveryEngine(routes, options.delivery ?? {}, {
     published(info) {
       counters.published += 1;
@@ -157,6 +175,8 @@ export function createBridge(options: BridgeOptions): Bridge {
     sources.push(createWalSource({ ...options.wal, postgres: options.postgres, plugin, slot: `${slot}${suffix}` }));
   }
   if (channels.size > 0) sources.unshift(createNotifySource({ ...options.notify, postgres: options.postgres, channels: [...channels] }));
+  // Durable messages of every rule source; replayed WAL dead letters come back as `wal2json`/`pgoutput` rows.
+  if (options.outbox !== false && channels.size + walPlugins.size > 0) sources.push(createOutboxSource({ ...options.outbox, postgres: options.postgres, channels: [...channels, ...walPlugins] }));
 
   const lifetime = new AbortController();
   let state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
@@ -168,6 +188,7 @@ export function createBridge(options: BridgeOptions): Bridge {
   const context: SourceContext = {
     deliver(event) {
       counters.received += 1;
+      emitter.emit('received', event);
       return engine.deliver(event);
     },
     get hasCapacity() {
@@ -205,7 +226,10 @@ export function createBridge(options: BridgeOptions): Bridge {
       if (!drained) logger.warn({ inFlight: engine.inFlight, timeoutMs }, '[core] Stop timed out; cancelling messages still in flight');
       lifetime.abort();
       engine.abort();
+      // Every delivery has settled now: the outbox deletes what was delivered while draining.
+      await Promise.allSettled(startedSources.filter(isDrainAware).map((source) => source.afterDrain()));
       await Promise.allSettled(startedPublishers.map((publisher) => publisher.stop()));
+      await deadLetterTable?.close();
       state = 'stopped';
       emitter.emit('stopped');
     })();
@@ -260,4 +284,8 @@ export function createBridge(options: BridgeOptions): Bridge {
     [Symbol.asyncDispose]: () => stop(),
   };
   return bridge;
+}
+
+function isDrainAware(source: Source): source is OutboxSource {
+  return typeof (source as Partial<OutboxSource>).afterDrain === 'function';
 }

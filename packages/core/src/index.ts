@@ -20,3 +20,7 @@ export { parseReplicationMessage, encodeStandbyStatus, parseLsn, formatLsn, type
 export { abortable, onAbort } from './util/on-abort.js';
 export { OptionProblems, describeValue, isPositiveInteger } from './util/option-problems.js';
 export { SettingsReader } from './util/settings-reader.js';
+export { createOutboxSource, type OutboxSource, type OutboxSourceOptions } from './sources/outbox-source.js';
+export { createDeadLetterTable, type DeadLetterTable, type DeadLetterTableOptions } from './delivery/dead-letter-table.js';
+export { installSchema, renderSchemaSql, schemaVersion, type InstallSchemaOptions, type InstallSchemaResult, type SchemaOptions } from './sql/install-schema.js';
+export { migrations, defaultSchema, outboxWakeChannel, type Migration, type SchemaNames } from './sql/migrations.js';

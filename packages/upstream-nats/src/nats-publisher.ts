@@ -207,7 +207,10 @@ class NatsPublisher implements Publisher {
 
   #publishError(error: unknown, subject: string, connection: Connection): BridgeError {
     if (isNoResponders(error)) {
-      return new BridgeError('ERR_BRIDGE_TARGET_MISSING', `[nats] No JetStream stream captures subject "${subject}"; add it to a stream's subjects`, { cause: error });
+      // Retryable: right after a server restart JetStream answers "no responders" until its
+      // streams are loaded, and a stream deleted mid-stream should hold the line, not dead-letter
+      // everything (start() already refused subjects that no stream captures).
+      return new BridgeError('ERR_BRIDGE_TARGET_MISSING', `[nats] No JetStream stream captures subject "${subject}" right now; add it to a stream's subjects`, { retryable: true, cause: error });
     }
     const code = jsApiCode(error);
     if (code !== undefined) {

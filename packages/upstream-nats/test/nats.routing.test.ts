@@ -68,10 +68,10 @@ describe('nats JetStream publishing', () => {
     });
   });
 
-  it('rejects a publish to a subject no stream captures permanently (ERR_BRIDGE_TARGET_MISSING)', async () => {
+  it('rejects a publish to a subject no stream captures with a retryable ERR_BRIDGE_TARGET_MISSING, holding the line', async () => {
     const publisher = await started(createNatsPublisher({ url: natsUrl, checkTargets: false }), []);
     const target = { kind: 'subject', name: uniqueSubject('no-stream') };
-    await expect(publisher.publish(target, makeEvent({ routingKey: 'signup' }))).rejects.toMatchObject({ code: 'ERR_BRIDGE_TARGET_MISSING', retryable: false });
+    await expect(publisher.publish(target, makeEvent({ routingKey: 'signup' }))).rejects.toMatchObject({ code: 'ERR_BRIDGE_TARGET_MISSING', retryable: true });
   });
 
   it('maps the stream\'s message size limit to ERR_BRIDGE_PAYLOAD_TOO_LARGE', async () => {

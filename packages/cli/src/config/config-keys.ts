@@ -51,6 +51,11 @@ export const databaseKeys: readonly KeySpec[] = [
     default: 'pg_event_bridge',
     description: 'Publication of pgoutput rules (created FOR ALL TABLES when missing)',
   },
+  {
+    key: 'install_schema',
+    default: 'on',
+    description: 'At start, install or upgrade the events schema (outbox, dead letters, send_message, on_row_change); off when an owner applies pg-event-bridge install-sql --print',
+  },
 ];
 
 /** `[upstream.NAME]`: keys every kind has. Kind-specific keys come from its definition. */
@@ -79,6 +84,23 @@ export const bridgeKeys: readonly KeySpec[] = [
   },
   { key: 'max_in_flight', default: '1000', description: 'Messages queued or awaiting the broker per target before reading pauses' },
   { key: 'max_in_flight_bytes', default: '16777216', description: 'Body bytes queued or awaiting the broker per target before reading pauses' },
+  {
+    key: 'metrics_port',
+    default: '0 (off)',
+    description: 'Port of the HTTP server for /metrics (Prometheus), /healthz, /readyz, /status.json and the status page at /',
+  },
+  { key: 'metrics_host', default: '127.0.0.1', description: 'Address that server listens on (0.0.0.0 for every interface, e.g. in a container)' },
+  {
+    key: 'leader_lock',
+    default: 'on',
+    description: 'High availability: only the daemon holding a Postgres advisory lock runs the bridge; others with the same configuration wait as standbys (on/off)',
+  },
+  {
+    key: 'leader_lock_key',
+    default: 'derived from the slot and the rules',
+    description: 'The advisory lock key, a signed 64-bit integer; daemons with the same key form one leader group',
+  },
+  { key: 'leader_poll_interval', default: '1s', description: 'How often a standby tries to take the lock, and the leader checks its lock connection' },
 ];
 
 /** Variables outside the `PGPROXY_` scheme. */

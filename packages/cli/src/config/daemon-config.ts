@@ -12,6 +12,8 @@ export interface DatabaseConfig {
   readonly walFilters?: string;
   /** Publication of pgoutput rules. @default core's, 'pg_event_bridge' */
   readonly publication?: string;
+  /** Install or upgrade the `events` schema at start. @default true */
+  readonly installSchema: boolean;
 }
 
 /** One `[upstream.NAME]` section (generation 1: the single upstream `local`). */
@@ -37,6 +39,16 @@ export interface BridgeSettings {
   readonly maxInFlight?: number;
   /** Body bytes in flight per target before Postgres reads pause. @default core's default */
   readonly maxInFlightBytes?: number;
+  /** Port of the metrics, health and status server; absent when off (`0` or unset). */
+  readonly metricsPort?: number;
+  /** Address the metrics server listens on. @default '127.0.0.1' */
+  readonly metricsHost: string;
+  /** Run only while holding the leader advisory lock. @default true */
+  readonly leaderLock: boolean;
+  /** The advisory lock key; absent means derived from the slot and the rules. */
+  readonly leaderLockKey?: bigint;
+  /** Standby poll and leader check interval. @default 1000 */
+  readonly leaderPollIntervalMs: number;
 }
 
 /** The validated, frozen configuration of the daemon. */

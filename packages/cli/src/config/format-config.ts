@@ -21,6 +21,7 @@ export function formatConfig(config: DaemonConfig): string {
   entry('database.wal2json_params', 'wal2json_params', config.database.wal2jsonParams);
   if (config.database.walFilters) entry('database.wal_filters', 'wal_filters', config.database.walFilters);
   if (config.database.publication) entry('database.publication', 'publication', config.database.publication);
+  entry('database.install_schema', 'install_schema', config.database.installSchema ? 'on' : 'off');
 
   for (const upstream of config.upstreams) {
     const path = (key: string) => `upstream.${upstream.name}.${key}`;
@@ -38,5 +39,11 @@ export function formatConfig(config: DaemonConfig): string {
   entry('bridge.shutdown_timeout', 'shutdown_timeout', timeout % 1000 === 0 ? `${timeout / 1000}s` : `${timeout}ms`);
   if (config.bridge.maxInFlight) entry('bridge.max_in_flight', 'max_in_flight', String(config.bridge.maxInFlight));
   if (config.bridge.maxInFlightBytes) entry('bridge.max_in_flight_bytes', 'max_in_flight_bytes', String(config.bridge.maxInFlightBytes));
+  entry('bridge.metrics_port', 'metrics_port', String(config.bridge.metricsPort ?? 0));
+  entry('bridge.metrics_host', 'metrics_host', config.bridge.metricsHost);
+  entry('bridge.leader_lock', 'leader_lock', config.bridge.leaderLock ? 'on' : 'off');
+  if (config.bridge.leaderLockKey !== undefined) entry('bridge.leader_lock_key', 'leader_lock_key', String(config.bridge.leaderLockKey));
+  const poll = config.bridge.leaderPollIntervalMs;
+  entry('bridge.leader_poll_interval', 'leader_poll_interval', poll % 1000 === 0 ? `${poll / 1000}s` : `${poll}ms`);
   return `${lines.join('\n')}\n`;
 }

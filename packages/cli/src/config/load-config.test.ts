@@ -72,6 +72,7 @@ describe('generation 1 variables', () => {
       uri: 'postgres://postgres@127.0.0.1:5432/postgres',
       replicationSlot: 'pg_event_proxy',
       wal2jsonParams: `"format-version" '2', "include-types" '0'`,
+      installSchema: true,
     });
     expect(config.upstreams).toHaveLength(1);
     const [local] = config.upstreams;
@@ -118,8 +119,9 @@ describe('generation 2 ini file', () => {
 
   it('reads the [bridge] section', () => {
     const text = `${seedIni}\n[bridge]\nshutdown_timeout=500ms\nmax_in_flight=10\nmax_in_flight_bytes=1024\n`;
-    expect(load({ file: { name: 'c.ini', text } }).bridge).toEqual({ shutdownTimeoutMs: 500, maxInFlight: 10, maxInFlightBytes: 1024 });
-    expect(load({ file: { name: 'c.ini', text: seedIni } }).bridge).toEqual({ shutdownTimeoutMs: 10_000 });
+    const defaults = { metricsHost: '127.0.0.1', leaderLock: true, leaderPollIntervalMs: 1000 };
+    expect(load({ file: { name: 'c.ini', text } }).bridge).toEqual({ shutdownTimeoutMs: 500, maxInFlight: 10, maxInFlightBytes: 1024, ...defaults });
+    expect(load({ file: { name: 'c.ini', text: seedIni } }).bridge).toEqual({ shutdownTimeoutMs: 10_000, ...defaults });
     expect(load({ file: { name: 'c.ini', text: `${seedIni}\n[bridge]\nshutdown_timeout=2\n` } }).bridge.shutdownTimeoutMs).toBe(2000);
     expect(load({ file: { name: 'c.ini', text: `${seedIni}\n[bridge]\nshutdown_timeout=1m\n` } }).bridge.shutdownTimeoutMs).toBe(60_000);
   });
@@ -243,7 +245,7 @@ describe('problems', () => {
       },
     });
     expect(problems).toEqual([
-      'PGPROXY_DATABASE-PORT is not a known variable; [database] accepts: PGPROXY_DATABASE-URI, PGPROXY_DATABASE-REPLICATION_SLOT, PGPROXY_DATABASE-WAL2JSON_PARAMS, PGPROXY_DATABASE-WAL_FILTERS, PGPROXY_DATABASE-PUBLICATION.',
+      'PGPROXY_DATABASE-PORT is not a known variable; [database] accepts: PGPROXY_DATABASE-URI, PGPROXY_DATABASE-REPLICATION_SLOT, PGPROXY_DATABASE-WAL2JSON_PARAMS, PGPROXY_DATABASE-WAL_FILTERS, PGPROXY_DATABASE-PUBLICATION, PGPROXY_DATABASE-INSTALL_SCHEMA.',
       'PGPROXY_DATABSE-URI is not a known variable (did you mean "PGPROXY_DATABASE-URI"?); see pg-event-bridge --help.',
       'PGPROXY_UPSTREAM-NOKEY does not name an upstream and a key: write PGPROXY_UPSTREAM-<NAME>-<KEY>, e.g. PGPROXY_UPSTREAM-MYAMQP-URI.',
       'PGPROXY_UPSTREM-X-URI is not a known variable (did you mean "PGPROXY_UPSTREAM-X-URI"?); see pg-event-bridge --help.',
@@ -259,7 +261,7 @@ describe('problems', () => {
       expect.arrayContaining([
         'c.ini: "stray" is outside any section; put it under [database], [upstream.NAME] or [bridge].',
         'c.ini: unknown section [databse] (did you mean "database"?); use [database], [upstream.NAME] or [bridge].',
-        'c.ini [database] url is not a known key (did you mean "uri"?); [database] accepts: uri, replication_slot, wal2json_params, wal_filters, publication.',
+        'c.ini [database] url is not a known key (did you mean "uri"?); [database] accepts: uri, replication_slot, wal2json_params, wal_filters, publication, install_schema.',
         'c.ini [upstream] kind: an upstream needs a name; write the section as [upstream.NAME].',
         'c.ini: section [upstream.a.b] is not part of the scheme: use [database], [upstream.NAME] (NAME without dots) or [bridge].',
       ]),
@@ -286,6 +288,34 @@ describe('problems', () => {
     expect(problem).toMatch(/^PGPROXY_DATABASE-WAL_FILTERS: \[wal\] Invalid table filter "customer:upsert".*unknown action "upsert"/);
     const config = load({ env: { ...seedEnv, 'PGPROXY_DATABASE-WAL_FILTERS': 'customer:insert', 'PGPROXY_DATABASE-PUBLICATION': 'app_pub' } });
     expect(config.database).toMatchObject({ walFilters: 'customer:insert', publication: 'app_pub' });
+  });
+
+  it('reads the metrics and leader election keys', () => {
+    const text = `${seedIni}\n[bridge]\nmetrics_port=9187\nmetrics_host=0.0.0.0\nleader_lock=off\nleader_lock_key=-42\nleader_poll_interval=250ms\n`;
+    expect(load({ file: { name: 'c.ini', text } }).bridge).toMatchObject({
+      metricsPort: 9187,
+      metricsHost: '0.0.0.0',
+      leaderLock: false,
+      leaderLockKey: -42n,
+      leaderPollIntervalMs: 250,
+    });
+    // 0 turns the server off, as leaving the key out does.
+    expect(load({ env: { ...seedEnv, 'PGPROXY_BRIDGE-METRICS_PORT': '0' } }).bridge.metricsPort).toBeUndefined();
+    const problems = problemsOf({
+      env: {
+        ...seedEnv,
+        'PGPROXY_BRIDGE-METRICS_PORT': '99999',
+        'PGPROXY_BRIDGE-LEADER_LOCK': 'maybe',
+        'PGPROXY_BRIDGE-LEADER_LOCK_KEY': '9223372036854775808',
+        'PGPROXY_BRIDGE-LEADER_POLL_INTERVAL': 'often',
+      },
+    });
+    expect(problems).toEqual([
+      'PGPROXY_BRIDGE-METRICS_PORT = "99999": write a port number from 1 to 65535, or 0 to turn the metrics server off.',
+      'PGPROXY_BRIDGE-LEADER_LOCK = "maybe": write on or off (true/false, yes/no, 1/0).',
+      'PGPROXY_BRIDGE-LEADER_LOCK_KEY = "9223372036854775808": write a whole number from -9223372036854775808 to 9223372036854775807 (pg_try_advisory_lock takes a bigint).',
+      'PGPROXY_BRIDGE-LEADER_POLL_INTERVAL = "often": write a duration of at least 10ms, such as 500ms, 1s or 5s.',
+    ]);
   });
 
   it('bad values of our own keys say what to write', () => {

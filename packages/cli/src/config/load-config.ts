@@ -87,6 +87,8 @@ function readDatabase(raw: RawConfig, problems: string[], origins: Record<string
   const params = raw.database.get('wal2json_params');
   const filters = raw.database.get('wal_filters');
   const publication = raw.database.get('publication');
+  const install = raw.database.get('install_schema');
+  const installSchema = install ? parseSwitch(install.value) : true;
   for (const [key, value] of raw.database) origins[`database.${key}`] = value.origin;
   for (const [key, value] of raw.bridge) origins[`bridge.${key}`] = value.origin;
   let ok = true;
@@ -116,7 +118,11 @@ function readDatabase(raw: RawConfig, problems: string[], origins: Record<string
     ok = false;
     problems.push(`${publication.origin} is blank: name the publication, or remove the key for the default.`);
   }
-  if (!ok || !uri) return undefined;
+  if (installSchema === undefined) {
+    ok = false;
+    problems.push(`${install!.origin} = "${install!.value}": write on or off.`);
+  }
+  if (!ok || !uri || installSchema === undefined) return undefined;
   return {
     uri: uri.value,
     replicationSlot: slot?.value ?? defaultSlotName,
@@ -125,6 +131,7 @@ function readDatabase(raw: RawConfig, problems: string[], origins: Record<string
     wal2jsonParams: (params?.value ?? defaultWal2jsonParams).replaceAll('\\"', '"'),
     ...(filters && { walFilters: filters.value }),
     ...(publication && { publication: publication.value.trim() }),
+    installSchema,
   };
 }
 
@@ -147,8 +154,59 @@ function readBridge(raw: RawConfig, problems: string[], origins: Record<string, 
   }
   const maxInFlight = positive('max_in_flight');
   const maxInFlightBytes = positive('max_in_flight_bytes');
+
+  const port = raw.bridge.get('metrics_port');
+  const metricsPort = port ? Number(port.value.trim()) : 0;
+  if (port && !(/^\d+$/.test(port.value.trim()) && metricsPort <= 65_535)) {
+    ok = false;
+    problems.push(`${port.origin} = "${port.value}": write a port number from 1 to 65535, or 0 to turn the metrics server off.`);
+  }
+  const host = raw.bridge.get('metrics_host');
+  if (host && !/^[A-Za-z0-9.:_-]+$/.test(host.value.trim())) {
+    ok = false;
+    problems.push(`${host.origin} = "${host.value}": write an address to listen on, such as 127.0.0.1, 0.0.0.0 or ::.`);
+  }
+  const lock = raw.bridge.get('leader_lock');
+  const leaderLock = lock ? parseSwitch(lock.value) : true;
+  if (leaderLock === undefined) {
+    ok = false;
+    problems.push(`${lock!.origin} = "${lock!.value}": write on or off (true/false, yes/no, 1/0).`);
+  }
+  const key = raw.bridge.get('leader_lock_key');
+  let leaderLockKey: bigint | undefined;
+  if (key) {
+    const text = key.value.trim();
+    leaderLockKey = /^-?\d{1,20}$/.test(text) ? BigInt(text) : undefined;
+    if (leaderLockKey === undefined || BigInt.asIntN(64, leaderLockKey) !== leaderLockKey) {
+      ok = false;
+      problems.push(`${key.origin} = "${key.value}": write a whole number from -9223372036854775808 to 9223372036854775807 (pg_try_advisory_lock takes a bigint).`);
+    }
+  }
+  const poll = raw.bridge.get('leader_poll_interval');
+  const leaderPollIntervalMs = poll ? parseDuration(poll.value) : 1000;
+  if (leaderPollIntervalMs === undefined || leaderPollIntervalMs < 10) {
+    ok = false;
+    problems.push(`${poll!.origin} = "${poll!.value}": write a duration of at least 10ms, such as 500ms, 1s or 5s.`);
+  }
   if (!ok) return undefined;
-  return { shutdownTimeoutMs: shutdownTimeoutMs!, ...(maxInFlight && { maxInFlight }), ...(maxInFlightBytes && { maxInFlightBytes }) };
+  return {
+    shutdownTimeoutMs: shutdownTimeoutMs!,
+    ...(maxInFlight && { maxInFlight }),
+    ...(maxInFlightBytes && { maxInFlightBytes }),
+    ...(metricsPort > 0 && { metricsPort }),
+    metricsHost: host?.value.trim() ?? '127.0.0.1',
+    leaderLock: leaderLock!,
+    ...(leaderLockKey !== undefined && { leaderLockKey }),
+    leaderPollIntervalMs: leaderPollIntervalMs!,
+  };
+}
+
+/** true for on/true/yes/1, false for off/false/no/0, undefined otherwise. */
+function parseSwitch(text: string): boolean | undefined {
+  const value = text.trim().toLowerCase();
+  if (['on', 'true', 'yes', '1'].includes(value)) return true;
+  if (['off', 'false', 'no', '0'].includes(value)) return false;
+  return undefined;
 }
 
 function readUpstream(

@@ -1,0 +1,79 @@
+/**
+ * The raw ceilings a pair is compared with, each measured alone:
+ *   - the source: a pg client LISTENing and counting notifications sent as fast as Postgres emits
+ *     them (WAL's pg_recvlogical ceiling lives in wal-amqp.ts);
+ *   - the broker: its own client publishing bodies of the same size with the same acknowledgement
+ *     level and the same in-flight shape as the bridge's publisher.
+ */
+import pg from 'pg';
+import { timeRate } from './measure.js';
+import { makeBody } from './payload.js';
+import type { NotifySender } from './notify-sender.js';
+
+/** How an upstream's own client publishes: `send` resolves when the broker acknowledged the batch. */
+export interface PublishPlan {
+  /** Messages per call (10 for PublishBatch/SendMessageBatch, else 1). */
+  readonly batchSize: number;
+  /** Calls awaiting acknowledgement at once. */
+  readonly inFlight: number;
+  /** Publishes `bodies`; `first` is the sequence number of the first (unique ids). */
+  send(bodies: readonly Buffer[], first: number): Promise<void>;
+  /** A sentence for the report: client, acknowledgement, in-flight shape. */
+  readonly describe: string;
+}
+
+/** Events per second the broker's client reaches alone, publishing `count` bodies of `size` bytes. */
+export async function brokerCeiling(plan: PublishPlan, count: number, size: number): Promise<number> {
+  const body = makeBody(size, 0);
+  // Warm-up (JIT, connection, the emulator's first calls), as the bridge gets; not timed.
+  await publishWindowed(plan, Math.max(plan.batchSize, Math.round(count / 10)), body);
+  return timeRate(count, () => publishWindowed(plan, count, body));
+}
+
+function publishWindowed(plan: PublishPlan, count: number, body: Buffer): Promise<void> {
+  return (
+      new Promise<void>((resolve, reject) => {
+        let next = 0;
+        let inFlight = 0;
+        let done = 0;
+        const pump = () => {
+          while (next < count && inFlight < plan.inFlight) {
+            const batch = Math.min(plan.batchSize, count - next);
+            const first = next;
+            next += batch;
+            inFlight += 1;
+            plan.send(new Array<Buffer>(batch).fill(body), first).then(() => {
+              inFlight -= 1;
+              done += batch;
+              if (done === count) resolve();
+              else pump();
+            }, reject);
+          }
+        };
+        pump();
+      })
+  );
+}
+
+/** Events per second one LISTENing pg client receives while `sender` bursts `count` NOTIFYs. */
+export async function notifyCeiling(postgresUrl: string, sender: NotifySender, count: number, size: number): Promise<number> {
+  const channel = `bench_ceiling_${process.pid}`;
+  const listener = new pg.Client({ connectionString: postgresUrl, application_name: 'pg-event-bridge-bench-listener' });
+  await listener.connect();
+  await listener.query(`LISTEN "${channel}"`);
+  try {
+    let received = 0;
+    let resolveAll!: () => void;
+    const all = new Promise<void>((resolve) => (resolveAll = resolve));
+    listener.on('notification', () => {
+      received += 1;
+      if (received === count) resolveAll();
+    });
+    return await timeRate(count, async () => {
+      await sender.burst(channel, count, size);
+      await all;
+    });
+  } finally {
+    await listener.end();
+  }
+}

@@ -1,0 +1,64 @@
+/** NOTIFY → RabbitMQ topic exchange, publisher confirms with `mandatory`. */
+import { createAmqpPublisher, type AmqpPublisherOptions } from '@pg-event-bridge/upstream-amqp';
+import amqplib from 'amqplib';
+import type { PublishPlan } from '../ceilings.js';
+import { latencyRecorder } from '../latency.js';
+import { burstKey, probeKey } from '../payload.js';
+import type { UpstreamScenario } from './upstream-scenario.js';
+
+export const rabbitUrl = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+
+/**
+ * A topic exchange with a sink queue that keeps only the newest messages (RabbitMQ's memory stays
+ * flat; `mandatory` needs a bound queue) and a probe queue the consumer reads.
+ */
+export async function declareSinkExchange(connection: amqplib.ChannelModel, exchange: string) {
+  const channel = await connection.createChannel();
+  await channel.assertExchange(exchange, 'topic', { durable: false, autoDelete: false });
+  const sink = await channel.assertQueue('', { exclusive: true, arguments: { 'x-max-length': 10_000, 'x-overflow': 'drop-head' } });
+  await channel.bindQueue(sink.queue, exchange, `#`);
+  return channel;
+}
+
+/** amqplib alone: `mandatory`, publisher confirms, 1,000 in flight (the bridge's window). */
+export function confirmPlan(confirm: amqplib.ConfirmChannel, exchange: string, routingKey: string): PublishPlan {
+  return {
+    batchSize: 1,
+    inFlight: 1000,
+    describe: 'amqplib confirm channel, mandatory, 1,000 in flight',
+    send: ([body], first) =>
+      new Promise<void>((resolve, reject) =>
+        confirm.publish(exchange, routingKey, body!, { mandatory: true, messageId: String(first) }, (error) => (error ? reject(error) : resolve())),
+      ),
+  };
+}
+
+export const amqp: UpstreamScenario = {
+  name: 'amqp',
+  label: 'RabbitMQ exchange, publisher confirms',
+  services: [],
+  events: 30_000,
+  async setup({ channels, id }) {
+    const connection = await amqplib.connect(rabbitUrl);
+    const exchange = `bench-${id}`;
+    const admin = await declareSinkExchange(connection, exchange);
+    const confirm = await connection.createConfirmChannel();
+    return {
+      rules: `${channels.burst}->exchange:${exchange}, ${channels.probe}->exchange:${exchange}`,
+      publisherOptions: { url: rabbitUrl } satisfies AmqpPublisherOptions,
+      ceiling: confirmPlan(confirm, exchange, burstKey),
+      async consume() {
+        const probe = await admin.assertQueue('', { exclusive: true });
+        await admin.bindQueue(probe.queue, exchange, probeKey);
+        const recorder = latencyRecorder();
+        const { consumerTag } = await admin.consume(probe.queue, (message) => message && recorder.record(message.content), { noAck: true });
+        return { latencies: recorder.latencies, stop: async () => void (await admin.cancel(consumerTag)) };
+      },
+      async dispose() {
+        await admin.deleteExchange(exchange);
+        await connection.close();
+      },
+    };
+  },
+  createPublisher: (options) => createAmqpPublisher(options as AmqpPublisherOptions),
+};

@@ -1,0 +1,36 @@
+/** NOTIFY → Lambda on serverless-offline (real handler code): Invoke, `Event` type, one at a time. */
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { createLambdaPublisher, type LambdaPublisherOptions } from '@pg-event-bridge/upstream-lambda';
+import { burstKey } from '../payload.js';
+import { emulatorConfig } from '../services/aws-emulator.js';
+import { receiverLatencies } from '../services/receiver-latencies.js';
+import { lambdaFunctionName } from '../services/serverless-offline.js';
+import type { UpstreamScenario } from './upstream-scenario.js';
+
+export const lambda: UpstreamScenario = {
+  name: 'lambda',
+  label: 'Lambda Invoke (serverless-offline), Event',
+  services: ['lambda', 'receiver'],
+  events: 2_000,
+  async setup({ channels, services }) {
+    const client = new LambdaClient(emulatorConfig(services.lambda!));
+    const sink = lambdaFunctionName('sink');
+    return {
+      rules: `${channels.burst}->function:${sink}, ${channels.probe}->function:${lambdaFunctionName('probe')}`,
+      publisherOptions: { ...emulatorConfig(services.lambda!), invocationType: 'Event', checkTargets: false } satisfies LambdaPublisherOptions,
+      ceiling: {
+        batchSize: 1,
+        inFlight: 1,
+        describe: 'AWS SDK Invoke (Event) of the same envelope, one call in flight (the publisher’s default, keeps order)',
+        send: async ([body], first) => {
+          const envelope = { id: String(first), channel: channels.burst, routingKey: burstKey, body: body!.toString(), bodyEncoding: 'utf8', headers: {}, timestamp: new Date().toISOString() };
+          const { FunctionError } = await client.send(new InvokeCommand({ FunctionName: sink, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(envelope)) }));
+          if (FunctionError) throw new Error(`Invoke failed: ${FunctionError}`);
+        },
+      },
+      consume: () => receiverLatencies(services.receiver!),
+      dispose: async () => client.destroy(),
+    };
+  },
+  createPublisher: (options) => createLambdaPublisher(options as LambdaPublisherOptions),
+};

@@ -1,0 +1,55 @@
+/** NOTIFY → NATS JetStream (publish resolves on the stream's ack, message-id de-duplication). */
+import { DeliverPolicy, DiscardPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { createNatsPublisher, type NatsPublisherOptions } from '@pg-event-bridge/upstream-nats';
+import { latencyRecorder } from '../latency.js';
+import { burstKey, probeKey } from '../payload.js';
+import type { UpstreamScenario } from './upstream-scenario.js';
+
+const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+
+export const nats: UpstreamScenario = {
+  name: 'nats',
+  label: 'NATS JetStream, publish ack',
+  services: [],
+  events: 10_000,
+  async setup({ channels, id }) {
+    const subject = `bench-${id}`;
+    const stream = `BENCH_${id.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+    const nc = await connect({ servers: natsUrl.replace(/^nats:\/\//, '') });
+    const jsm = await jetstreamManager(nc);
+    // A bounded stream (oldest discarded) keeps the server's store flat whatever N is.
+    await jsm.streams.add({ name: stream, subjects: [subject, `${subject}.>`], max_msgs: 10_000, discard: DiscardPolicy.Old });
+    const js = jetstream(nc);
+    return {
+      rules: `${channels.burst}->subject:${subject}, ${channels.probe}->subject:${subject}`,
+      publisherOptions: { url: natsUrl } satisfies NatsPublisherOptions,
+      ceiling: {
+        batchSize: 1,
+        inFlight: 1000,
+        describe: '@nats-io/jetstream publish with msgID, awaiting PubAck, 1,000 in flight',
+        send: async ([body], first) => void (await js.publish(`${subject}.${burstKey}`, body!, { msgID: `ceiling-${first}` })),
+      },
+      async consume() {
+        const consumer = await js.consumers.get(stream, { filter_subjects: `${subject}.${probeKey}`, deliver_policy: DeliverPolicy.New });
+        const messages = await consumer.consume();
+        const recorder = latencyRecorder();
+        const loop = (async () => {
+          for await (const message of messages) recorder.record(Buffer.from(message.data));
+        })();
+        return {
+          latencies: recorder.latencies,
+          async stop() {
+            await messages.close();
+            await loop;
+          },
+        };
+      },
+      async dispose() {
+        await jsm.streams.delete(stream);
+        await nc.close();
+      },
+    };
+  },
+  createPublisher: (options) => createNatsPublisher(options as NatsPublisherOptions),
+};

@@ -1,0 +1,11 @@
+import { isMain, listenAmqp, localServices, runScript } from '@pg-event-bridge/example-support';
+
+// Prints what reaches amq.topic, as `routing_key | body`.
+if (isMain(import.meta.url)) {
+  runScript(async (signal) => {
+    const listener = await listenAmqp({ amqpUrl: localServices().amqpUrl, onLine: (line) => console.log(`[amqp] ${line}`) });
+    console.log('[amqp] listening on amq.topic (#); Ctrl-C to stop');
+    await new Promise((done) => signal.addEventListener('abort', done, { once: true }));
+    await listener.close();
+  });
+}

@@ -1,0 +1,86 @@
+import { connectDedicated, type DedicatedConnection } from '@pg-event-bridge/core';
+import type { SlotLag } from './daemon-monitor.js';
+
+/** Options of {@link startPostgresProbe}. */
+export interface PostgresProbeOptions {
+  readonly postgres: string;
+  /** Replication slots whose lag to measure (those the WAL rules use). */
+  readonly slots: readonly string[];
+  /** @default 2000 */
+  readonly intervalMs?: number;
+  readonly applicationName?: string;
+  readonly onResult: (result: { slots: SlotLag[]; outboxDepth: number | null; error: string | null }) => void;
+}
+
+/**
+ * Measures what only Postgres knows, on one small connection of its own, every `intervalMs`:
+ * the lag of each replication slot in bytes, and the depth of `events.outbox` when that table
+ * exists. Failures are reported, never thrown, and the next round reconnects.
+ */
+export function startPostgresProbe(options: PostgresProbeOptions): { stop(): Promise<void> } {
+  const intervalMs = options.intervalMs ?? 2000;
+  let connection: DedicatedConnection | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  let running: Promise<void> = Promise.resolve();
+
+  const round = async (): Promise<void> => {
+    try {
+      if (!connection) {
+        const next = await connectDedicated(options.postgres, options.applicationName);
+        next.client.on('error', () => {
+          if (connection === next) connection = undefined;
+          void next.release();
+        });
+        // A probe must never hold anything up: 2 s per statement at most.
+        await next.client.query(`SET statement_timeout = 2000`);
+        connection = next;
+      }
+      if (stopped) return;
+      const { client } = connection;
+      let slots: SlotLag[] = [];
+      if (options.slots.length > 0) {
+        const result = await client.query<{ slot_name: string; active: boolean; lag: string | null }>(
+          `SELECT slot_name, active, pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::text AS lag
+             FROM pg_replication_slots WHERE slot_name = ANY($1) ORDER BY slot_name`,
+          [options.slots],
+        );
+        slots = result.rows.map((row) => ({ slot: row.slot_name, active: row.active, lagBytes: Math.max(0, Number(row.lag ?? 0)) }));
+      }
+      let outboxDepth: number | null = null;
+      const exists = await client.query<{ found: boolean }>(`SELECT to_regclass('events.outbox') IS NOT NULL AS found`);
+      if (exists.rows[0]?.found) {
+        const depth = await client.query<{ depth: string }>(`SELECT count(*)::text AS depth FROM events.outbox`);
+        outboxDepth = Number(depth.rows[0]?.depth ?? 0);
+      }
+      if (!stopped) options.onResult({ slots, outboxDepth, error: null });
+    } catch (error) {
+      const lost = connection;
+      connection = undefined;
+      await lost?.release();
+      options.onResult({ slots: [], outboxDepth: null, error: (error as Error).message });
+    }
+  };
+
+  const schedule = (delay: number) => {
+    timer = setTimeout(() => {
+      running = round();
+      void running.finally(() => {
+        if (!stopped) schedule(intervalMs);
+      });
+    }, delay);
+    timer.unref();
+  };
+  schedule(0);
+
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      // A round in progress finishes its query; its connection is released here or by the next check.
+      await running;
+      await connection?.release();
+      connection = undefined;
+    },
+  };
+}
