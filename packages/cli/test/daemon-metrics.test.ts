@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { findFreePort, startFaultProxy, waitFor } from '@pg-event-bridge/testkit';
@@ -53,6 +53,16 @@ async function startDaemon(extra: Record<string, string> = {}) {
 }
 
 describe('the metrics server', () => {
+  it('serves every metric the Grafana dashboard in examples/grafana queries', async () => {
+    const { base } = await startDaemon();
+    const dashboard = readFileSync(new URL('../../../examples/grafana/dashboard.json', import.meta.url), 'utf8');
+    const queried = new Set([...dashboard.matchAll(/pg_event_bridge_[a-z_]+/g)].map(([name]) => name.replace(/_(bucket|sum|count)$/, '')));
+    const { text } = await get(`${base}/metrics`);
+    const served = new Set([...text.matchAll(/^# TYPE (\S+)/gm)].map((match) => match[1]));
+    expect([...queried].filter((name) => !served.has(name))).toEqual([]);
+    expect(queried.size).toBeGreaterThan(10);
+  });
+
   it('serves the expected series as valid Prometheus text after some NOTIFYs, and /healthz, /readyz', async () => {
     const { channel, exchange, inbox, base } = await startDaemon();
     const rule = { source: channel, upstream: 'rabbit', target: `exchange:${exchange}` };
