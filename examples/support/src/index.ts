@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { notifyEvents } from './notify-events.js';
 
 /**
  * Where the examples find their services when they run without Docker: the machine's own
@@ -148,3 +149,22 @@ export function folderOf(moduleUrl: string): string {
 export { pause } from './pause.js';
 export { notifyEvents, type NotifyEventsOptions } from './notify-events.js';
 export { listenAmqp, type ListenAmqpOptions } from './listen-amqp.js';
+
+/**
+ * The whole of a NOTIFY example's `generate_events` script, as pg-event-proxy-example's
+ * generate_events.sh did it: `signup|message N` on each channel, once a second (`COUNT`,
+ * `INTERVAL_MS` override). Runs only when `moduleUrl` is the script being executed.
+ */
+export function runGenerateEvents(moduleUrl: string, channels: readonly string[]): void {
+  if (!isMain(moduleUrl)) return;
+  runScript(async (signal) => {
+    const sent = await notifyEvents({
+      databaseUrl: localServices().databaseUrl,
+      channels,
+      count: numberFromEnv('COUNT', 10),
+      intervalMs: numberFromEnv('INTERVAL_MS', 1000),
+      signal,
+    });
+    console.log(`${sent} events sent`);
+  });
+}

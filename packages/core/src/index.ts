@@ -24,3 +24,4 @@ export { createOutboxSource, type OutboxSource, type OutboxSourceOptions } from 
 export { createDeadLetterTable, type DeadLetterTable, type DeadLetterTableOptions } from './delivery/dead-letter-table.js';
 export { installSchema, renderSchemaSql, schemaVersion, type InstallSchemaOptions, type InstallSchemaResult, type SchemaOptions } from './sql/install-schema.js';
 export { migrations, defaultSchema, outboxWakeChannel, type Migration, type SchemaNames } from './sql/migrations.js';
+export { InFlight } from './util/in-flight.js';

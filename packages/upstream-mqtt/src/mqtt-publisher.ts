@@ -11,6 +11,7 @@ import {
   type PublishOptions,
   type Target,
   onAbort,
+  InFlight,
 } from '@pg-event-bridge/core';
 import { connect, type IClientPublishOptions, type MqttClient } from 'mqtt';
 
@@ -68,7 +69,7 @@ class MqttPublisher implements Publisher {
   #logger: Logger = silentLogger;
   #state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
   #connection: Connection | undefined;
-  readonly #inFlight = new Set<Promise<void>>();
+  readonly #inFlight = new InFlight();
   #stopped: Promise<void> | undefined;
 
   constructor(options: ResolvedMqttOptions) {
@@ -107,14 +108,7 @@ class MqttPublisher implements Publisher {
   }
 
   publish(target: Target, event: BridgeEvent, options: PublishOptions = {}): Promise<void> {
-    const promise = this.#publish(target, event, options.signal);
-    const tracked = promise.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#inFlight.add(tracked);
-    void tracked.then(() => this.#inFlight.delete(tracked));
-    return promise;
+    return this.#inFlight.track(this.#publish(target, event, options.signal));
   }
 
   async #publish(target: Target, event: BridgeEvent, signal: AbortSignal | undefined): Promise<void> {
@@ -294,16 +288,7 @@ class MqttPublisher implements Publisher {
   async #stop(): Promise<void> {
     const wasRunning = this.#state === 'running';
     this.#state = 'stopping';
-    if (this.#inFlight.size > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.all([...this.#inFlight]),
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, this.#options.stopTimeoutMs);
-        }),
-      ]);
-      clearTimeout(timer);
-    }
+    await this.#inFlight.settle(this.#options.stopTimeoutMs);
     const connection = this.#connection;
     if (connection) {
       const error = new BridgeError('ERR_BRIDGE_ABORTED', '[mqtt] Publisher stopped before the broker acknowledged the message', { retryable: false });

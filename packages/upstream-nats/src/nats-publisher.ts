@@ -11,6 +11,7 @@ import {
   type PublishOptions,
   type Target,
   onAbort,
+  InFlight,
 } from '@pg-event-bridge/core';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { connect, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
@@ -65,7 +66,7 @@ class NatsPublisher implements Publisher {
   #logger: Logger = silentLogger;
   #state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
   #connection: Connection | undefined;
-  readonly #inFlight = new Set<Promise<void>>();
+  readonly #inFlight = new InFlight();
   #stopped: Promise<void> | undefined;
 
   constructor(options: ResolvedNatsOptions) {
@@ -140,14 +141,7 @@ class NatsPublisher implements Publisher {
   }
 
   publish(target: Target, event: BridgeEvent, options: PublishOptions = {}): Promise<void> {
-    const promise = this.#publish(target, event, options.signal);
-    const tracked = promise.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#inFlight.add(tracked);
-    void tracked.then(() => this.#inFlight.delete(tracked));
-    return promise;
+    return this.#inFlight.track(this.#publish(target, event, options.signal));
   }
 
   async #publish(target: Target, event: BridgeEvent, signal: AbortSignal | undefined): Promise<void> {
@@ -293,16 +287,7 @@ class NatsPublisher implements Publisher {
   async #stop(): Promise<void> {
     const wasRunning = this.#state === 'running';
     this.#state = 'stopping';
-    if (this.#inFlight.size > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.all([...this.#inFlight]),
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, this.#options.stopTimeoutMs);
-        }),
-      ]);
-      clearTimeout(timer);
-    }
+    await this.#inFlight.settle(this.#options.stopTimeoutMs);
     const connection = this.#connection;
     if (connection) {
       const error = new BridgeError('ERR_BRIDGE_ABORTED', '[nats] Publisher stopped before the stream acknowledged the message', { retryable: false });

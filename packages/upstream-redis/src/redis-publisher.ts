@@ -10,6 +10,7 @@ import {
   type PublisherContext,
   type PublishOptions,
   type Target,
+  InFlight,
 } from '@pg-event-bridge/core';
 import { Cluster, Redis } from 'ioredis';
 
@@ -43,7 +44,7 @@ class RedisPublisher implements Publisher {
   #logger: Logger = silentLogger;
   #state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
   #connection: Connection | undefined;
-  readonly #inFlight = new Set<Promise<void>>();
+  readonly #inFlight = new InFlight();
   #stopped: Promise<void> | undefined;
 
   constructor(options: ResolvedRedisOptions) {
@@ -90,14 +91,7 @@ class RedisPublisher implements Publisher {
   }
 
   publish(target: Target, event: BridgeEvent, options: PublishOptions = {}): Promise<void> {
-    const promise = this.#publish(target, event, options.signal);
-    const tracked = promise.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#inFlight.add(tracked);
-    void tracked.then(() => this.#inFlight.delete(tracked));
-    return promise;
+    return this.#inFlight.track(this.#publish(target, event, options.signal));
   }
 
   async #publish(target: Target, event: BridgeEvent, signal: AbortSignal | undefined): Promise<void> {
@@ -234,16 +228,7 @@ class RedisPublisher implements Publisher {
   async #stop(): Promise<void> {
     const wasRunning = this.#state === 'running';
     this.#state = 'stopping';
-    if (this.#inFlight.size > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.all([...this.#inFlight]),
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, this.#options.stopTimeoutMs);
-        }),
-      ]);
-      clearTimeout(timer);
-    }
+    await this.#inFlight.settle(this.#options.stopTimeoutMs);
     await this.#close(false);
     this.#state = 'stopped';
     if (wasRunning) this.#logger.info({ url: this.#options.redactedUrl }, '[redis] Stopped');
