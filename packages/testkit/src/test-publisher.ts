@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BridgeError, silentLogger, type BridgeErrorCode, type BridgeEvent, type Logger, type Publisher, type Target } from '@pg-event-bridge/core';
+import { BridgeError, silentLogger, TargetDispatcher, type BridgeErrorCode, type BridgeEvent, type Logger, type Publisher, type Target } from '@pg-event-bridge/core';
+import { startFaultProxy } from './fault-proxy.js';
 import { makeEvent } from './make-event.js';
 import type { ReceivedMessage, TestTarget } from './message-inbox.js';
 import { createRecordingLogger } from './recording-logger.js';
@@ -10,6 +11,8 @@ import { createRecordingLogger } from './recording-logger.js';
 export interface PublisherOverrides {
   /** Set the publisher's body limit to this (the suite passes {@link PublisherTestSpec.maxPayloadBytes}). */
   readonly maxPayloadBytes?: number;
+  /** Connect to this port on 127.0.0.1 instead of the broker's own: the suite's fault proxy. */
+  readonly port?: number;
 }
 
 /** Describes one upstream to {@link testPublisher}. */
@@ -45,6 +48,12 @@ export interface PublisherTestSpec<M extends ReceivedMessage = ReceivedMessage> 
   readonly timeoutMs?: number;
   /** How long the unreachable publisher may take to fail. @default 15000 */
   readonly unreachableTimeoutMs?: number;
+  /**
+   * The broker's port on 127.0.0.1. When set, the suite also cuts the connection twice mid-stream
+   * through a fault proxy (connecting with `create({ port })`) and checks that every accepted
+   * message arrives, first copies in order.
+   */
+  readonly brokerPort?: number;
 }
 
 /**
@@ -103,6 +112,52 @@ export function testPublisher<M extends ReceivedMessage>(spec: PublisherTestSpec
       const [next] = await target.inbox.take(1, timeoutMs);
       expect(next?.body.toString()).toBe('sentinel');
     };
+
+    if (spec.brokerPort !== undefined) {
+      const brokerPort = spec.brokerPort;
+      it('delivers every accepted message, first copies in order, when the connection is cut twice mid-stream', async () => {
+        const proxy = await startFaultProxy({ target: { host: '127.0.0.1', port: brokerPort } });
+        cleanups.push(() => proxy.close());
+        const target = await provision();
+        const publisher = await started([target], { port: proxy.port });
+        // The dispatcher is what the bridge uses: it re-sends failed publishes in order after a
+        // backoff. The publisher's part: fail in-flight publishes (retryable) on a cut and
+        // reconnect on the next publish.
+        const retries = new Set<string>();
+        const dispatcher = new TargetDispatcher(publisher, target.target, { maxInFlight: 100, maxInFlightBytes: 1 << 24, retry: { initialDelayMs: 20, maxDelayMs: 200 } }, {
+          published() {},
+          retrying: (info) => void retries.add(`${info.error.code}:${String(info.error.retryable)}`),
+          deadLetter: async (letter) => {
+            throw new Error(`unexpected dead letter: ${letter.error.message}`);
+          },
+          capacityChanged() {},
+        });
+        const events = Array.from({ length: 600 }, (_, i) => makeEvent({ body: `m-${i}` }));
+        let resolved = 0;
+        const delivered = events.map((event) => dispatcher.enqueue(event).then(() => void (resolved += 1)));
+        for (const cutAfter of [200, 400]) {
+          // Cut while messages are in flight: some acknowledged, the rest not yet.
+          while (resolved < cutAfter - 50) await nextMacrotask();
+          proxy.cut();
+        }
+        await Promise.all(delivered);
+        expect(proxy.accepted).toBeGreaterThanOrEqual(3);
+        expect([...retries]).toEqual(['ERR_BRIDGE_UPSTREAM_UNAVAILABLE:true']);
+
+        // Every message was accepted, so every one must arrive; duplicates are allowed.
+        const firstCopies: string[] = [];
+        const seen = new Set<string>();
+        while (firstCopies.length < events.length) {
+          const [message] = await target.inbox.take(1, timeoutMs);
+          const body = message!.body.toString();
+          if (!seen.has(body)) {
+            seen.add(body);
+            firstCopies.push(body);
+          }
+        }
+        expect(firstCopies).toEqual(events.map((event) => event.body.toString()));
+      });
+    }
 
     describe('options', () => {
       it('declares the name, target kinds and capabilities the spec expects', () => {

@@ -14,7 +14,9 @@ const secret = 'unreachable-s3cret';
 
 testPublisher<AmqpReceived>({
   name: 'amqp',
-  create: (overrides) => createAmqpPublisher({ url: rabbitUrl, maxPayloadBytes: overrides?.maxPayloadBytes ?? 64 * 1024 }),
+  create: (overrides) =>
+    createAmqpPublisher({ url: overrides?.port ? `amqp://guest:guest@127.0.0.1:${overrides.port}//` : rabbitUrl, maxPayloadBytes: overrides?.maxPayloadBytes ?? 64 * 1024 }),
+  brokerPort: 5672,
   createUnreachable: () => createAmqpPublisher({ url: `amqp://guest:${secret}@127.0.0.1:${closedPort}//`, connectTimeoutMs: 2000 }),
   secret,
   badOptions: [

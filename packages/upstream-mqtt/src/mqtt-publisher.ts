@@ -248,7 +248,9 @@ class MqttPublisher implements Publisher {
       client.once('connect', (connack) => {
         connection.alive = true;
         connection.brokerMaxPacket = connack.properties?.maximumPacketSize;
-        connection.receiveMaximum = connack.properties?.receiveMaximum ?? 65_535;
+        // MQTT 3.1.1 has no receive maximum: Mosquitto then keeps only 20 unacknowledged QoS 2
+        // messages per client (its max_inflight_messages) and drops the rest, so stay within it.
+        connection.receiveMaximum = connack.properties?.receiveMaximum ?? (o.protocolVersion === 5 ? 65_535 : 20);
         resolve();
       });
       client.once('close', () => {

@@ -9,7 +9,15 @@ for (const protocolVersion of [5, 4] as const) {
   describe(protocolVersion === 5 ? 'MQTT 5' : 'MQTT 3.1.1', () => {
   testPublisher({
     name: 'mqtt',
-    create: (overrides) => createMqttPublisher({ url: brokerUrl, protocolVersion, maxPayloadBytes: overrides?.maxPayloadBytes ?? 64 * 1024 }),
+    // The 3.1.1 run also exercises QoS 2 (PUBREC/PUBREL/PUBCOMP), cut mid-stream included.
+    create: (overrides) =>
+      createMqttPublisher({
+        url: overrides?.port ? `mqtt://127.0.0.1:${overrides.port}` : brokerUrl,
+        protocolVersion,
+        qos: protocolVersion === 5 ? 1 : 2,
+        maxPayloadBytes: overrides?.maxPayloadBytes ?? 64 * 1024,
+      }),
+    brokerPort: 1883,
     // Port 1 on loopback: nothing listens there, the connection is refused at once.
     createUnreachable: () => createMqttPublisher({ url: `mqtt://bridge:${secret}@127.0.0.1:1`, protocolVersion, connectTimeoutMs: 2_000 }),
     secret,

@@ -6,7 +6,8 @@ const secret = 'nats-s3cret-pass';
 
 testPublisher({
   name: 'nats',
-  create: (overrides) => createNatsPublisher({ url: natsUrl, maxPayloadBytes: overrides?.maxPayloadBytes ?? 64 * 1024 }),
+  create: (overrides) => createNatsPublisher({ url: overrides?.port ? `nats://127.0.0.1:${overrides.port}` : natsUrl, maxPayloadBytes: overrides?.maxPayloadBytes ?? 64 * 1024 }),
+  brokerPort: 4222,
   // Port 1 on loopback: nothing listens there, the connection is refused at once.
   createUnreachable: () => createNatsPublisher({ url: `nats://bridge:${secret}@127.0.0.1:1`, connectTimeoutMs: 2_000 }),
   secret,

@@ -8,7 +8,8 @@ const secret = 'redis-s3cret-pass';
 
 const spec: PublisherTestSpec = {
   name: 'redis',
-  create: (overrides) => createRedisPublisher({ url: redisUrl, maxPayloadBytes: overrides?.maxPayloadBytes ?? 64 * 1024 }),
+  create: (overrides) => createRedisPublisher({ url: overrides?.port ? `redis://127.0.0.1:${overrides.port}` : redisUrl, maxPayloadBytes: overrides?.maxPayloadBytes ?? 64 * 1024 }),
+  brokerPort: 6379,
   // Port 1 on loopback: nothing listens there, the connection is refused at once.
   createUnreachable: () => createRedisPublisher({ url: `redis://default:${secret}@127.0.0.1:1` }),
   secret,
