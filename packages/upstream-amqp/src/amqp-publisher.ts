@@ -293,7 +293,9 @@ export class AmqpPublisher implements Publisher {
     link.unconfirmed.add(pending);
     if (mandatory) {
       const key = returnKey(pending.exchange, pending.routingKey, event.id);
-      link.returnable.set(key, [...(link.returnable.get(key) ?? []), pending]);
+      const same = link.returnable.get(key);
+      if (same) same.push(pending);
+      else link.returnable.set(key, [pending]);
     }
     let written: boolean;
     try {
@@ -399,9 +401,12 @@ export class AmqpPublisher implements Publisher {
     link.unconfirmed.delete(pending);
     if (!this.#options.mandatory) return;
     const key = returnKey(pending.exchange, pending.routingKey, pending.event.id);
-    const rest = link.returnable.get(key)?.filter((p) => p !== pending) ?? [];
-    if (rest.length > 0) link.returnable.set(key, rest);
-    else link.returnable.delete(key);
+    const same = link.returnable.get(key);
+    if (!same) return;
+    // Almost always the only one with this key: no new array per confirm on the hot path.
+    const at = same.indexOf(pending);
+    if (at !== -1) same.splice(at, 1);
+    if (same.length === 0) link.returnable.delete(key);
   }
 
   #failQueued(error: BridgeError): void {
