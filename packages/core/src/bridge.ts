@@ -7,7 +7,7 @@ import type { BridgeEvent, Source, SourceContext, SourceReport } from './source.
 import { DeliveryEngine, type DeliveryOptions, type Route } from './delivery/delivery-engine.js';
 import type { DeadLetter } from './delivery/target-dispatcher.js';
 import { createDeadLetterTable, type DeadLetterTable } from './delivery/dead-letter-table.js';
-import { createOutboxSource, type OutboxSource, type OutboxSourceOptions } from './sources/outbox-source.js';
+import { createOutboxSource, type OutboxSourceOptions } from './sources/outbox-source.js';
 import { createNotifySource, type NotifySourceOptions } from './sources/notify-source.js';
 import type { PostgresInput } from './sources/postgres-connection.js';
 import { createWalSource, defaultSlotName, type WalSourceOptions } from './sources/wal-source.js';
@@ -226,8 +226,8 @@ export function createBridge(options: BridgeOptions): Bridge {
       if (!drained) logger.warn({ inFlight: engine.inFlight, timeoutMs }, '[core] Stop timed out; cancelling messages still in flight');
       lifetime.abort();
       engine.abort();
-      // Every delivery has settled now: the outbox deletes what was delivered while draining.
-      await Promise.allSettled(startedSources.filter(isDrainAware).map((source) => source.afterDrain()));
+      // Every delivery has settled now: sources acknowledge what was delivered while draining.
+      await Promise.allSettled(startedSources.map((source) => source.afterDrain?.()));
       await Promise.allSettled(startedPublishers.map((publisher) => publisher.stop()));
       await deadLetterTable?.close();
       state = 'stopped';
@@ -284,8 +284,4 @@ export function createBridge(options: BridgeOptions): Bridge {
     [Symbol.asyncDispose]: () => stop(),
   };
   return bridge;
-}
-
-function isDrainAware(source: Source): source is OutboxSource {
-  return typeof (source as Partial<OutboxSource>).afterDrain === 'function';
 }

@@ -66,4 +66,9 @@ export interface Source {
   start(context: SourceContext): Promise<void>;
   /** Stops reading; events already handed over are drained by the bridge. */
   stop(): Promise<void>;
+  /**
+   * Called once every event handed over has settled (or was cancelled, if the drain timed out):
+   * acknowledge what was delivered (slot position, outbox rows) and release the connection.
+   */
+  afterDrain?(): Promise<void>;
 }

@@ -51,7 +51,7 @@ async function walBridge(plugin: 'wal2json' | 'pgoutput', options: { amqpUrl?: s
     await dispose();
     await db.query(`SELECT pg_drop_replication_slot($1) FROM pg_replication_slots WHERE slot_name = $1`, [slot]);
   });
-  return { bridge, inbox, slot };
+  return { bridge, inbox, slot, exchange: target.name };
 }
 
 async function createTables(): Promise<[string, string]> {
@@ -158,6 +158,27 @@ describe('WAL to RabbitMQ', () => {
 });
 
 describe('WAL slot safety', () => {
+  it('acknowledges everything delivered on a graceful stop, so a restart sends nothing twice', async () => {
+    const [a] = await createTables();
+    const first = await walBridge('pgoutput');
+    await first.bridge.start();
+    await db.query(`INSERT INTO ${a} (id, name) SELECT i, 'r' || i FROM generate_series(1, 3000) AS i`);
+    await first.inbox.take(3000, 30_000);
+    await first.bridge.stop({ timeoutMs: 5000 });
+
+    // A second bridge on the same slot and exchange: the next thing it sends is the new row.
+    const second = createBridge({
+      postgres: postgres.url,
+      upstreams: [{ publisher: createAmqpPublisher({ url: rabbitUrl }), rules: `pgoutput->exchange:${first.exchange}` }],
+      wal: { slot: first.slot, publication: `pub_${first.slot}` },
+    });
+    cleanups.push(() => second.stop({ timeoutMs: 2000 }));
+    await second.start();
+    await db.query(`INSERT INTO ${a} (id, name) VALUES (3001, 'after')`);
+    const [next] = await first.inbox.take(1, 15_000);
+    expect((JSON.parse(next!.body.toString()) as { data: { id: number } }).data.id).toBe(3001);
+  });
+
   it('lets the slot advance on an idle database, so it never pins WAL', async () => {
     const { bridge, slot } = await walBridge('pgoutput', { heartbeatIntervalMs: 100 });
     await bridge.start();

@@ -183,8 +183,13 @@ export function createWalSource(options: WalSourceOptions): Source {
       heartbeat();
     },
     async stop() {
+      // Stop reading but keep the connection: what is still in flight gets acknowledged in
+      // afterDrain, so a graceful stop leaves no unconfirmed window behind.
       stopping = true;
       clearTimeout(heartbeatTimer);
+      stream?.pauseReading();
+    },
+    async afterDrain() {
       const current = stream;
       stream = undefined;
       await current?.close();
@@ -206,6 +211,7 @@ class ReplicationStream {
   #flushScheduled = false;
   #closed = false;
   #paused = false;
+  #readingStopped = false;
 
   constructor(config: pg.ClientConfig, onFlushSent: (lsn: Lsn) => void, statusInterval: number) {
     this.#client = new pg.Client({ ...config, replication: 'database' } as pg.ClientConfig);
@@ -236,6 +242,12 @@ class ReplicationStream {
     this.#statusTimer.unref();
   }
 
+  /** Stops reading for good (the bridge is stopping); status updates still go out. */
+  pauseReading(): void {
+    this.#readingStopped = true;
+    if (!this.#closed) this.#connection.stream.pause();
+  }
+
   /** Stops reading until `until` resolves; status updates keep flowing so the server waits. */
   pause(until: Promise<void>): void {
     if (this.#paused) return;
@@ -243,7 +255,7 @@ class ReplicationStream {
     this.#connection.stream.pause();
     void until.then(() => {
       this.#paused = false;
-      if (!this.#closed) this.#connection.stream.resume();
+      if (!this.#closed && !this.#readingStopped) this.#connection.stream.resume();
     });
   }
 
