@@ -57,30 +57,44 @@ export async function startServerlessOffline() {
   await new Promise<void>((resolve) => recorder.listen(0, '127.0.0.1', resolve));
   const recordUrl = `http://127.0.0.1:${(recorder.address() as AddressInfo).port}/`;
 
-  const [lambdaPort, httpPort, websocketPort] = [await findFreePort(), await findFreePort(), await findFreePort()];
-  const child = spawn(process.execPath, [serverlessBin, 'offline', 'start', '--host', '127.0.0.1', '--lambdaPort', String(lambdaPort), '--httpPort', String(httpPort), '--websocketPort', String(websocketPort)], {
-    cwd: fixtures,
-    env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', SLS_DEPRECATION_DISABLE: '*', RECORD_URL: recordUrl },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serverless-offline did not start within 30 s:\n${output}`)), 30_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes(`listening on http://127.0.0.1:${lambdaPort}`)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`serverless-offline exited (${code}) before listening:\n${output}`));
+  // Free ports are picked before serverless-offline binds them, and another test file may take
+  // one meanwhile: start again on fresh ports when that happens (EADDRINUSE).
+  const launch = async () => {
+    const [lambdaPort, httpPort, websocketPort] = [await findFreePort(), await findFreePort(), await findFreePort()];
+    const child = spawn(process.execPath, [serverlessBin, 'offline', 'start', '--host', '127.0.0.1', '--lambdaPort', String(lambdaPort), '--httpPort', String(httpPort), '--websocketPort', String(websocketPort)], {
+      cwd: fixtures,
+      env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', SLS_DEPRECATION_DISABLE: '*', RECORD_URL: recordUrl },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
-  });
+    let output = '';
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`serverless-offline did not start within 30 s:\n${output}`)), 30_000);
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes(`listening on http://127.0.0.1:${lambdaPort}`)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', onData);
+      void exited.then((code) => {
+        clearTimeout(timer);
+        reject(new Error(`serverless-offline exited (${code}) before listening:\n${output}`));
+      });
+    });
+    return { child, exited, lambdaPort, output: () => output };
+  };
+  let launched: Awaited<ReturnType<typeof launch>> | undefined;
+  for (let attempt = 1; !launched; attempt++) {
+    try {
+      launched = await launch();
+    } catch (error) {
+      if (attempt >= 3 || !String(error).includes('EADDRINUSE')) throw error;
+    }
+  }
+  const { child, exited, lambdaPort, output } = launched;
 
   let pool = 0;
   return {
@@ -90,7 +104,7 @@ export async function startServerlessOffline() {
     /** The envelopes a function processed successfully. */
     inboxOf: (name: string) => inboxOf(name.startsWith(functionPrefix) ? name : `${functionPrefix}${name}`),
     /** The serverless-offline log so far, for failure messages. */
-    output: () => output,
+    output,
     /** A recorder function (record01..record24) no other test used, with its inbox. */
     provision(): TestTarget<ReceivedEnvelope> {
       pool += 1;
