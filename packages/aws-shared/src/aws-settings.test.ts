@@ -1,15 +1,11 @@
 import { SettingsReader } from '@pg-event-bridge/core';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { awsBatchSettingDocs, readAwsBatchSettings } from './aws-batch-settings.js';
 import { awsSettingDocs, readAwsSettings } from './aws-settings.js';
 
 const section = (uri: string, settings: Record<string, string> = {}) => ({ name: 'orders', uri, settings });
 
 describe('readAwsSettings', () => {
-  afterEach(() => {
-    vi.unstubAllEnvs();
-  });
-
   it('takes the region from aws://<region>, and the setting over it', () => {
     const config = section('aws://eu-west-2', { profile: 'ops' });
     expect(readAwsSettings(config, new SettingsReader(config))).toEqual({ region: 'eu-west-2', endpoint: undefined, credentials: undefined, profile: 'ops' });
@@ -17,15 +13,13 @@ describe('readAwsSettings', () => {
     expect(readAwsSettings(overridden, new SettingsReader(overridden)).region).toBe('us-west-1');
   });
 
-  it('defaults the region of an endpoint URI to AWS_REGION, else us-east-1', () => {
-    vi.stubEnv('AWS_REGION', '');
-    vi.stubEnv('AWS_DEFAULT_REGION', '');
-    delete process.env.AWS_REGION;
-    delete process.env.AWS_DEFAULT_REGION;
+  it("defaults the region of an endpoint URI to the daemon's AWS_REGION, else us-east-1", () => {
     const config = section('aws://localhost:4566');
     expect(readAwsSettings(config, new SettingsReader(config))).toMatchObject({ region: 'us-east-1', endpoint: 'http://localhost:4566' });
-    vi.stubEnv('AWS_REGION', 'ap-south-1');
-    expect(readAwsSettings(config, new SettingsReader(config)).region).toBe('ap-south-1');
+    const withEnv = { ...config, env: { AWS_REGION: 'ap-south-1' } };
+    expect(readAwsSettings(withEnv, new SettingsReader(withEnv)).region).toBe('ap-south-1');
+    const withDefault = { ...config, env: { AWS_DEFAULT_REGION: 'eu-north-1' } };
+    expect(readAwsSettings(withDefault, new SettingsReader(withDefault)).region).toBe('eu-north-1');
   });
 
   it('reads static credentials, and refuses half a pair without echoing the secret', () => {

@@ -31,7 +31,7 @@ export interface AwsConnectionSettings {
  * read.throwIfAny();
  * ```
  */
-export function readAwsSettings(config: Pick<UpstreamConfig, 'name' | 'uri'>, read: SettingsReader): AwsConnectionSettings {
+export function readAwsSettings(config: Pick<UpstreamConfig, 'name' | 'uri' | 'env'>, read: SettingsReader): AwsConnectionSettings {
   const section = `upstream.${config.name}`;
   const uri = parseAwsUri(section, config.uri);
   const accessKeyId = read.string('access_key_id');
@@ -41,6 +41,6 @@ export function readAwsSettings(config: Pick<UpstreamConfig, 'name' | 'uri'>, re
     throw new BridgeError('ERR_BRIDGE_CONFIG', `[${section}] Set both access_key_id and secret_access_key, or neither (to use the SDK's credential chain)`);
   }
   const credentials = accessKeyId === undefined || secretAccessKey === undefined ? undefined : { accessKeyId, secretAccessKey, ...(sessionToken !== undefined && { sessionToken }) };
-  const region = uri.endpoint !== undefined ? (read.string('region') ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1') : (read.string('region') ?? uri.region);
+  const region = uri.endpoint !== undefined ? (read.string('region') ?? config.env?.AWS_REGION ?? config.env?.AWS_DEFAULT_REGION ?? 'us-east-1') : (read.string('region') ?? uri.region);
   return { region, endpoint: uri.endpoint, credentials, profile: read.string('profile') };
 }

@@ -145,6 +145,7 @@ async function serve(config: DaemonConfig, definitions: readonly UpstreamDefinit
         uri: upstream.uri,
         settings: upstream.settings,
         logger: logger.child({ upstream: upstream.name }),
+        env: options.env,
       });
       return { name: upstream.name, publisher, rules: upstream.rules };
     });

@@ -17,6 +17,11 @@ export interface UpstreamConfig {
   /** Every other key of the section, lower-cased (`delivery_mode`, `username`...). */
   readonly settings: Readonly<Record<string, string>>;
   readonly logger: Logger;
+  /**
+   * The daemon's environment, for kinds that follow a platform convention (AWS_REGION). Upstream
+   * packages read it from here, never from `process.env`. @default {}
+   */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 /**
