@@ -5,6 +5,7 @@ import { backoffDelay, sleep, type RetryOptions } from '../delivery/backoff.js';
 import { matchesWalFilters, parseWalFilters, type WalFilter } from '../rules/parse-wal-filters.js';
 import type { BridgeEvent, Source, SourceContext } from '../source.js';
 import { PgoutputDecoder, type PgRelation, type PgoutputMessage } from './pgoutput-decoder.js';
+import { readWal2jsonHead } from './read-wal2json-head.js';
 import { defaultApplicationName, quoteIdent, type PostgresInput } from './postgres-connection.js';
 import { encodeStandbyStatus, formatLsn, parseLsn, parseReplicationMessage, type Lsn } from './replication-protocol.js';
 
@@ -344,7 +345,7 @@ class WalDecoder {
   }
 
   #onWal2json(data: Buffer, lsn: Lsn): void {
-    const change = JSON.parse(data.toString('utf8')) as { action: string; schema?: string; table?: string; prefix?: string; xid?: number; timestamp?: string };
+    const change = readWal2jsonHead(data);
     if (change.action === 'B') return this.#begin(lsn, change.xid ?? 0, change.timestamp ? new Date(change.timestamp) : new Date());
     if (change.action === 'C') return this.#commit(lsn);
     const action = actions[change.action] ?? change.action;
