@@ -53,6 +53,7 @@ try {
         sender,
         services: services.services,
         events: Math.round(scenario.events * scale),
+        rounds: options.quick ? 1 : 3,
         notifyCeiling: notifyCeilings[size]!,
         latencyRate,
         latencySeconds,
@@ -61,8 +62,9 @@ try {
       notify.push(result);
       const { latency } = result;
       log(
-        `notify → ${scenario.name} ${size} B: broker ${result.ceilings.broker}/s, bridge ${result.bridge.eventsPerSecond}/s (ratio ${result.ratio}), ` +
-          `latency at ${latency.rate}/s p50 ${latency.p50Ms} p99 ${latency.p99Ms} max ${latency.maxMs} ms (${latency.count}/${latency.sent}), RSS ${result.bridge.peakRssMiB} MiB`,
+        `notify → ${scenario.name} ${size} B: broker ${result.ceilings.broker}/s, relay ${result.relay.eventsPerSecond}/s, bridge ${result.bridge.eventsPerSecond}/s (ratio ${result.ratio}, bridge/relay ${result.relay.bridgeRatio}, ${result.bridge.cpuUsPerEvent} µs CPU/event, ${result.bridge.cpuShare} cores), ` +
+          `latency at ${latency.rate}/s p50 ${latency.p50Ms} p99 ${latency.p99Ms} max ${latency.maxMs} ms (${latency.count}/${latency.sent}), ` +
+          `direct p99 ${latency.direct.p99Ms} ms (added ${latency.addedP99Ms}), limit ${result.limit} (client loop ${result.ceilings.brokerClientLoopBusy}, bridge loop ${result.bridge.loopBusy}), RSS ${result.bridge.peakRssMiB} MiB`,
       );
       if (cpuProfileDir) {
         for (const file of await readdir(cpuProfileDir)) profiles.push(await summariseProfile(`${cpuProfileDir}/${file}`, `NOTIFY → ${scenario.name}, ${size} B`));
@@ -73,7 +75,7 @@ try {
     for (const plugin of ['pgoutput', 'wal2json'] as const) {
       const result = await runWalAmqp({ rows: options.walRows, txRows: 1000, plugin });
       wal.push(result);
-      log(`${plugin} → amqp: pg_recvlogical ${result.ceilings.pgRecvlogical}/s, amqplib ${result.ceilings.amqplibConfirmed}/s, bridge ${result.bridge.eventsPerSecond}/s (ratio ${result.ratio}), RSS ${result.bridge.peakRssMiB} MiB`);
+      log(`${plugin} → amqp: pg_recvlogical ${result.ceilings.pgRecvlogical}/s, amqplib ${result.ceilings.amqplibConfirmed}/s, bridge ${result.bridge.eventsPerSecond}/s (ratio ${result.ratio}, ${result.bridge.cpuUsPerEvent} µs CPU/event), limit ${result.limit} (client loop ${result.ceilings.amqplibLoopBusy}, bridge loop ${result.bridge.loopBusy}), RSS ${result.bridge.peakRssMiB} MiB`);
     }
   }
 } finally {

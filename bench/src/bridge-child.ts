@@ -2,7 +2,7 @@
  * The bridge under test, alone in its own process (so its RSS and CPU profile are its own):
  * createBridge with one upstream's publisher, driven by the parent over IPC.
  *   parent → { type: 'start', config } | { type: 'await', published } | { type: 'stop' }
- *   child  → { type: 'started' } | { type: 'reached', published } | { type: 'stopped', peakRssMiB } | { type: 'failed', message }
+ *   child  → { type: 'started' } | { type: 'reached', published, cpuUs, loop } | { type: 'stopped', peakRssMiB } | { type: 'failed', message }
  */
 import { createBridge, type Bridge } from '@pg-event-bridge/core';
 import { sampleRss } from './measure.js';
@@ -39,7 +39,9 @@ async function handle(command: Command): Promise<void> {
       const { published } = bridge!.stats();
       if (published >= target) {
         clearInterval(timer);
-        send({ type: 'reached', published });
+        const cpu = process.cpuUsage();
+        const { active, idle } = performance.eventLoopUtilization();
+        send({ type: 'reached', published, cpuUs: cpu.user + cpu.system, loop: { active, idle } });
       }
     }, 2);
   } else {

@@ -15,12 +15,31 @@ export interface BridgeChildConfig {
   readonly wal?: Omit<WalSourceOptions, 'postgres' | 'plugin'>;
 }
 
+/** Event-loop time in ms, as `performance.eventLoopUtilization()` counts it. */
+export interface LoopTime {
+  readonly active: number;
+  readonly idle: number;
+}
+
+/** The bridge process's resource use so far. */
+export interface BridgeUsage {
+  readonly cpuUs: number;
+  readonly loop: LoopTime;
+}
+
+/** Share of the time between two readings that the event loop was busy. */
+export function loopBusy(from: BridgeUsage, to: BridgeUsage): number {
+  const active = to.loop.active - from.loop.active;
+  const idle = to.loop.idle - from.loop.idle;
+  return Math.round((active / (active + idle)) * 100) / 100;
+}
+
 export interface BridgeProcessOptions {
   /** Writes a V8 CPU profile of the bridge's process into this folder. */
   readonly cpuProfileDir?: string;
 }
 
-type Reply = { type: 'started' } | { type: 'reached'; published: number } | { type: 'stopped'; peakRssMiB: number } | { type: 'failed'; message: string };
+type Reply = { type: 'started' } | { type: 'reached'; published: number; cpuUs: number; loop: LoopTime } | { type: 'stopped'; peakRssMiB: number } | { type: 'failed'; message: string };
 
 export class BridgeProcess {
   readonly #child: ChildProcess;
@@ -51,9 +70,13 @@ export class BridgeProcess {
     return bridge;
   }
 
-  /** Resolves once the bridge has published `count` events since it started. */
-  async published(count: number): Promise<void> {
-    await this.#request({ type: 'await', published: count }, 'reached');
+  /**
+   * Resolves once the bridge has published `count` events since it started, with the CPU time
+   * (user + system, in µs) its process had used by then and its event loop's busy and idle time.
+   */
+  async published(count: number): Promise<BridgeUsage> {
+    const reply = (await this.#request({ type: 'await', published: count }, 'reached')) as Extract<Reply, { type: 'reached' }>;
+    return { cpuUs: reply.cpuUs, loop: reply.loop };
   }
 
   /** Stops the bridge (draining) and returns the process's peak RSS in MiB. */

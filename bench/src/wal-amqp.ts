@@ -11,9 +11,9 @@ import { promisify } from 'node:util';
 import { startPrivatePostgres } from '@pg-event-bridge/testkit';
 import amqplib from 'amqplib';
 import pg from 'pg';
-import { BridgeProcess } from './bridge-process.js';
+import { BridgeProcess, loopBusy } from './bridge-process.js';
 import { brokerCeiling } from './ceilings.js';
-import { round, timeRate } from './measure.js';
+import { perSecond, round, timeRate } from './measure.js';
 import { confirmPlan, declareSinkExchange, rabbitUrl } from './upstreams/amqp.js';
 
 const exec = promisify(execFile);
@@ -33,9 +33,12 @@ export interface WalAmqpResult {
   /** Average forwarded body: the pgoutput envelope or the wal2json change. */
   readonly payloadBytes: number;
   readonly insertSeconds: number;
-  readonly ceilings: { readonly pgRecvlogical: number; readonly amqplibConfirmed: number };
-  readonly bridge: { readonly eventsPerSecond: number; readonly peakRssMiB: number };
+  readonly ceilings: { readonly pgRecvlogical: number; readonly amqplibConfirmed: number; readonly amqplibLoopBusy: number };
+  readonly bridge: { readonly eventsPerSecond: number; readonly peakRssMiB: number; readonly cpuUsPerEvent: number; readonly cpuShare: number; readonly loopBusy: number };
   readonly ratio: number;
+  /** As for NOTIFY pairs: what bounds the lower ceiling, and the ratio issue 8 asks for there. */
+  readonly limit: 'postgres' | 'node-client' | 'broker';
+  readonly target: number;
   readonly postgres: string;
 }
 
@@ -70,11 +73,11 @@ export async function runWalAmqp({ rows, txRows, plugin }: WalAmqpOptions): Prom
 
     // 2. RabbitMQ's ceiling: amqplib alone, confirms on, bodies of the same size.
     const confirm = await connection.createConfirmChannel();
-    const amqplibConfirmed = await brokerCeiling(confirmPlan(confirm, exchange, 'public.bench.insert'), rows, bodyBytes[plugin]);
+    const amqpCeiling = await brokerCeiling(confirmPlan(confirm, exchange, 'public.bench.insert'), rows, bodyBytes[plugin], 1);
     await confirm.close();
 
-    // 3. The bridge in its own process, from start() until every change was confirmed.
-    const started = performance.now();
+    // 3. The bridge in its own process, timed from its first tenth of the changes (process start-up,
+    // module loading and JIT excluded, as for the ceilings' warm-up) until every change was confirmed.
     const bridge = await BridgeProcess.start({
       upstream: 'amqp',
       publisherOptions: { url: rabbitUrl },
@@ -82,9 +85,16 @@ export async function runWalAmqp({ rows, txRows, plugin }: WalAmqpOptions): Prom
       postgres: postgres.url,
       wal: { slot: 'bench_bridge', publication: 'bench_pub' },
     });
-    await bridge.published(rows);
-    const eventsPerSecond = Math.round(rows / ((performance.now() - started) / 1000));
+    const warm = Math.round(rows / 10);
+    const before = await bridge.published(warm);
+    const started = performance.now();
+    const after = await bridge.published(rows);
+    const elapsedMs = performance.now() - started;
+    const eventsPerSecond = perSecond(rows - warm, elapsedMs);
+    const cpuUs = after.cpuUs - before.cpuUs;
     const peakRssMiB = await bridge.stop();
+    const amqplibConfirmed = amqpCeiling.eventsPerSecond;
+    const limit = pgRecvlogical < amqplibConfirmed ? 'postgres' : amqpCeiling.clientLoopBusy >= 0.9 ? 'node-client' : 'broker';
 
     return {
       source: plugin,
@@ -93,9 +103,11 @@ export async function runWalAmqp({ rows, txRows, plugin }: WalAmqpOptions): Prom
       rowsPerTransaction: txRows,
       payloadBytes: bodyBytes[plugin],
       insertSeconds: round(insertSeconds),
-      ceilings: { pgRecvlogical, amqplibConfirmed },
-      bridge: { eventsPerSecond, peakRssMiB },
+      ceilings: { pgRecvlogical, amqplibConfirmed, amqplibLoopBusy: amqpCeiling.clientLoopBusy },
+      bridge: { eventsPerSecond, peakRssMiB, cpuUsPerEvent: round(cpuUs / (rows - warm), 1), cpuShare: round(cpuUs / 1000 / elapsedMs), loopBusy: loopBusy(before, after) },
       ratio: round(eventsPerSecond / Math.min(pgRecvlogical, amqplibConfirmed)),
+      limit,
+      target: limit === 'node-client' ? 0.5 : 0.8,
       postgres: (await db.query<{ server_version: string }>('SHOW server_version')).rows[0]!.server_version,
     };
   } finally {

@@ -46,7 +46,7 @@ export const amqp: UpstreamScenario = {
     return {
       rules: `${channels.burst}->exchange:${exchange}, ${channels.probe}->exchange:${exchange}`,
       publisherOptions: { url: rabbitUrl } satisfies AmqpPublisherOptions,
-      ceiling: confirmPlan(confirm, exchange, burstKey),
+      client: (to) => confirmPlan(confirm, exchange, to === 'burst' ? burstKey : probeKey),
       async consume() {
         const probe = await admin.assertQueue('', { exclusive: true });
         await admin.bindQueue(probe.queue, exchange, probeKey);

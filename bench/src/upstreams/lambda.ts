@@ -1,7 +1,7 @@
 /** NOTIFY → Lambda on serverless-offline (real handler code): Invoke, `Event` type, one at a time. */
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { createLambdaPublisher, type LambdaPublisherOptions } from '@pg-event-bridge/upstream-lambda';
-import { burstKey } from '../payload.js';
+import { burstKey, probeKey } from '../payload.js';
 import { emulatorConfig } from '../services/aws-emulator.js';
 import { receiverLatencies } from '../services/receiver-latencies.js';
 import { lambdaFunctionName } from '../services/serverless-offline.js';
@@ -15,19 +15,20 @@ export const lambda: UpstreamScenario = {
   async setup({ channels, services }) {
     const client = new LambdaClient(emulatorConfig(services.lambda!));
     const sink = lambdaFunctionName('sink');
+    const probe = lambdaFunctionName('probe');
     return {
-      rules: `${channels.burst}->function:${sink}, ${channels.probe}->function:${lambdaFunctionName('probe')}`,
+      rules: `${channels.burst}->function:${sink}, ${channels.probe}->function:${probe}`,
       publisherOptions: { ...emulatorConfig(services.lambda!), invocationType: 'Event', checkTargets: false } satisfies LambdaPublisherOptions,
-      ceiling: {
+      client: (to) => ({
         batchSize: 1,
         inFlight: 1,
         describe: 'AWS SDK Invoke (Event) of the same envelope, one call in flight (the publisher’s default, keeps order)',
         send: async ([body], first) => {
-          const envelope = { id: String(first), channel: channels.burst, routingKey: burstKey, body: body!.toString(), bodyEncoding: 'utf8', headers: {}, timestamp: new Date().toISOString() };
-          const { FunctionError } = await client.send(new InvokeCommand({ FunctionName: sink, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(envelope)) }));
+          const envelope = { id: String(first), channel: channels[to], routingKey: to === 'burst' ? burstKey : probeKey, body: body!.toString(), bodyEncoding: 'utf8', headers: {}, timestamp: new Date().toISOString() };
+          const { FunctionError } = await client.send(new InvokeCommand({ FunctionName: to === 'burst' ? sink : probe, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(envelope)) }));
           if (FunctionError) throw new Error(`Invoke failed: ${FunctionError}`);
         },
-      },
+      }),
       consume: () => receiverLatencies(services.receiver!),
       dispose: async () => client.destroy(),
     };

@@ -15,15 +15,21 @@ export const mqtt: UpstreamScenario = {
   async setup({ channels, id }) {
     const topic = `bench-${id}`;
     const client = await connectAsync(brokerUrl, { protocolVersion: 5, clientId: `bench-pub-${id}`, reconnectPeriod: 0 });
+    // mqtt.js keeps the CONNACK it connected with (typed private).
+    const { connackPacket } = client as unknown as { connackPacket?: { properties?: { receiveMaximum?: number } } };
+    const receiveMaximum = connackPacket?.properties?.receiveMaximum ?? 65_535;
     return {
       rules: `${channels.burst}->topic:${topic}, ${channels.probe}->topic:${topic}`,
       publisherOptions: { url: brokerUrl, qos: 1 } satisfies MqttPublisherOptions,
-      ceiling: {
+      // MQTT 5 lets a client have at most the broker's "receive maximum" QoS 1/2 publishes
+      // unacknowledged (Mosquitto announces 20). The publisher keeps to it; mqtt.js alone does not,
+      // so its ceiling is measured with the same window.
+      client: (to) => ({
         batchSize: 1,
-        inFlight: 1000,
-        describe: 'mqtt.js, QoS 1 (PUBACK), 1,000 in flight',
-        send: async ([body]) => void (await client.publishAsync(`${topic}.${burstKey}`, body!, { qos: 1 })),
-      },
+        inFlight: receiveMaximum,
+        describe: `mqtt.js, QoS 1 (PUBACK), ${receiveMaximum} in flight (the broker's receive maximum, which the publisher keeps)`,
+        send: async ([body]) => void (await client.publishAsync(`${topic}.${to === 'burst' ? burstKey : probeKey}`, body!, { qos: 1 })),
+      }),
       async consume() {
         const subscriber = await connectAsync(brokerUrl, { protocolVersion: 5, clientId: `bench-sub-${id}`, reconnectPeriod: 0 });
         const recorder = latencyRecorder();

@@ -1,4 +1,5 @@
 /** NOTIFY → NATS JetStream (publish resolves on the stream's ack, message-id de-duplication). */
+import { randomUUID } from 'node:crypto';
 import { DeliverPolicy, DiscardPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { createNatsPublisher, type NatsPublisherOptions } from '@pg-event-bridge/upstream-nats';
@@ -24,12 +25,13 @@ export const nats: UpstreamScenario = {
     return {
       rules: `${channels.burst}->subject:${subject}, ${channels.probe}->subject:${subject}`,
       publisherOptions: { url: natsUrl } satisfies NatsPublisherOptions,
-      ceiling: {
+      // Message ids unique per plan: JetStream would drop a repeated one as a duplicate.
+      client: (to, nonce = randomUUID().slice(0, 8)) => ({
         batchSize: 1,
         inFlight: 1000,
         describe: '@nats-io/jetstream publish with msgID, awaiting PubAck, 1,000 in flight',
-        send: async ([body], first) => void (await js.publish(`${subject}.${burstKey}`, body!, { msgID: `ceiling-${first}` })),
-      },
+        send: async ([body], first) => void (await js.publish(`${subject}.${to === 'burst' ? burstKey : probeKey}`, body!, { msgID: `client-${to}-${nonce}-${first}` })),
+      }),
       async consume() {
         const consumer = await js.consumers.get(stream, { filter_subjects: `${subject}.${probeKey}`, deliver_policy: DeliverPolicy.New });
         const messages = await consumer.consume();

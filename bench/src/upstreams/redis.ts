@@ -20,12 +20,12 @@ export const redisPubSub: UpstreamScenario = {
     return {
       rules: `${channels.burst}->topic:${name}, ${channels.probe}->topic:${name}`,
       publisherOptions: { url: redisUrl } satisfies RedisPublisherOptions,
-      ceiling: {
+      client: (to) => ({
         batchSize: 1,
         inFlight: 1000,
         describe: 'ioredis PUBLISH, auto-pipelining, 1,000 in flight',
-        send: async ([body]) => void (await client.publish(`${name}.${burstKey}`, body!)),
-      },
+        send: async ([body]) => void (await client.publish(`${name}.${to === 'burst' ? burstKey : probeKey}`, body!)),
+      }),
       async consume() {
         const subscriber = new Redis(redisUrl);
         const recorder = latencyRecorder();
@@ -52,22 +52,23 @@ export const redisStream: UpstreamScenario = {
     return {
       rules: `${channels.burst}->stream:${sink}, ${channels.probe}->stream:${probe}`,
       publisherOptions: { url: redisUrl, streamMaxLen } satisfies RedisPublisherOptions,
-      ceiling: {
+      client: (to) => ({
         batchSize: 1,
         inFlight: 1000,
         describe: 'ioredis XADD MAXLEN ~ with the bridge’s fields, auto-pipelining, 1,000 in flight',
         send: async ([body]) => {
-          const fields = redisStreamFields({ id: String((sequence += 1)), source: channels.burst, routingKey: burstKey, body: body! });
-          await client.xadd(sink, 'MAXLEN', '~', streamMaxLen, '*', ...fields);
+          const fields = redisStreamFields({ id: String((sequence += 1)), source: channels[to], routingKey: to === 'burst' ? burstKey : probeKey, body: body! });
+          await client.xadd(to === 'burst' ? sink : probe, 'MAXLEN', '~', streamMaxLen, '*', ...fields);
         },
-      },
+      }),
       async consume() {
         const reader = new Redis(redisUrl);
         const recorder = latencyRecorder();
         let stopping = false;
+        // Only entries added from now on: the direct relay's run wrote to the same stream before.
+        const [newest] = await reader.xrevrange(probe, '+', '-', 'COUNT', 1);
         const loop = (async () => {
-          // The probe stream only ever holds probe events, all sent after this point.
-          let last = '0-0';
+          let last = newest?.[0] ?? '0-0';
           while (!stopping) {
             const reply = await reader.xreadBuffer('COUNT', 1000, 'BLOCK', 200, 'STREAMS', probe, last);
             for (const [, entries] of reply ?? []) {

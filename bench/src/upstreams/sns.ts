@@ -2,7 +2,7 @@
 import { CreateTopicCommand, DeleteTopicCommand, PublishBatchCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { DeleteQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createSnsPublisher, type SnsPublisherOptions } from '@pg-event-bridge/upstream-sns';
-import { burstKey } from '../payload.js';
+import { burstKey, probeKey } from '../payload.js';
 import { consumeQueue, createQueue, emulatorConfig } from '../services/aws-emulator.js';
 import type { UpstreamScenario } from './upstream-scenario.js';
 
@@ -24,7 +24,7 @@ export const sns: UpstreamScenario = {
     return {
       rules: `${channels.burst}->topic:${sinkArn}, ${channels.probe}->topic:${probeArn}`,
       publisherOptions: emulatorConfig(services.fauxqs!) satisfies SnsPublisherOptions,
-      ceiling: {
+      client: (to) => ({
         batchSize: 10,
         inFlight: 1,
         describe: 'AWS SDK PublishBatch of 10, one call in flight (the publisher’s default, keeps order)',
@@ -32,12 +32,12 @@ export const sns: UpstreamScenario = {
           const PublishBatchRequestEntries = bodies.map((body, i) => ({
             Id: String(i),
             Message: body.toString(),
-            MessageAttributes: { routing_key: { DataType: 'String', StringValue: burstKey } },
+            MessageAttributes: { routing_key: { DataType: 'String', StringValue: to === 'burst' ? burstKey : probeKey } },
           }));
-          const { Failed = [] } = await client.send(new PublishBatchCommand({ TopicArn: sinkArn, PublishBatchRequestEntries }));
+          const { Failed = [] } = await client.send(new PublishBatchCommand({ TopicArn: to === 'burst' ? sinkArn : probeArn, PublishBatchRequestEntries }));
           if (Failed.length > 0) throw new Error(`PublishBatch failed from ${first}: ${Failed[0]!.Message}`);
         },
-      },
+      }),
       consume: async () => consumeQueue(sqsClient, probeQueue.url),
       async dispose() {
         for (const arn of [sinkArn, probeArn]) await client.send(new DeleteTopicCommand({ TopicArn: arn }));

@@ -1,7 +1,7 @@
 /** NOTIFY → SQS on the fauxqs emulator: SendMessageBatch, one batch in flight per queue. */
 import { DeleteQueueCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createSqsPublisher, type SqsPublisherOptions } from '@pg-event-bridge/upstream-sqs';
-import { burstKey } from '../payload.js';
+import { burstKey, probeKey } from '../payload.js';
 import { consumeQueue, createQueue, emulatorConfig } from '../services/aws-emulator.js';
 import type { UpstreamScenario } from './upstream-scenario.js';
 
@@ -17,7 +17,7 @@ export const sqs: UpstreamScenario = {
     return {
       rules: `${channels.burst}->queue:${sink.url}, ${channels.probe}->queue:${probe.url}`,
       publisherOptions: emulatorConfig(services.fauxqs!) satisfies SqsPublisherOptions,
-      ceiling: {
+      client: (to) => ({
         batchSize: 10,
         inFlight: 1,
         describe: 'AWS SDK SendMessageBatch of 10, one call in flight (the publisher’s default, keeps order)',
@@ -25,12 +25,12 @@ export const sqs: UpstreamScenario = {
           const Entries = bodies.map((body, i) => ({
             Id: String(i),
             MessageBody: body.toString(),
-            MessageAttributes: { routing_key: { DataType: 'String', StringValue: burstKey } },
+            MessageAttributes: { routing_key: { DataType: 'String', StringValue: to === 'burst' ? burstKey : probeKey } },
           }));
-          const { Failed = [] } = await client.send(new SendMessageBatchCommand({ QueueUrl: sink.url, Entries }));
+          const { Failed = [] } = await client.send(new SendMessageBatchCommand({ QueueUrl: (to === 'burst' ? sink : probe).url, Entries }));
           if (Failed.length > 0) throw new Error(`SendMessageBatch failed from ${first}: ${Failed[0]!.Message}`);
         },
-      },
+      }),
       consume: async () => consumeQueue(client, probe.url),
       async dispose() {
         for (const queue of [sink, probe]) await client.send(new DeleteQueueCommand({ QueueUrl: queue.url }));

@@ -27,8 +27,11 @@ export interface UpstreamHarness {
   readonly rules: string;
   /** JSON options for {@link UpstreamScenario.createPublisher}, in the bridge's process. */
   readonly publisherOptions: unknown;
-  /** The broker's client alone. */
-  readonly ceiling: PublishPlan;
+  /**
+   * The broker's client alone, publishing to the throughput target (`burst`: the broker ceiling)
+   * or to the probe target the consumer reads (`probe`: the direct relay, the latency baseline).
+   */
+  client(to: 'burst' | 'probe'): PublishPlan;
   /** Starts consuming the probe target, recording latencies. */
   consume(): Promise<LatencyConsumer>;
   dispose(): Promise<void>;

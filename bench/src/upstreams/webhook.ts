@@ -9,20 +9,20 @@ export const webhook: UpstreamScenario = {
   services: ['receiver'],
   events: 4_000,
   async setup({ channels, services }) {
-    const sink = `${services.receiver!}/sink`;
+    const urls = { burst: `${services.receiver!}/sink`, probe: `${services.receiver!}/probe` };
     return {
-      rules: `${channels.burst}->url:${sink}, ${channels.probe}->url:${services.receiver!}/probe`,
+      rules: `${channels.burst}->url:${urls.burst}, ${channels.probe}->url:${urls.probe}`,
       publisherOptions: {} satisfies WebhookPublisherOptions,
-      ceiling: {
+      client: (to) => ({
         batchSize: 1,
         inFlight: 1,
         describe: 'fetch POST, awaiting the 204, one request in flight (the publisher keeps one per URL)',
         send: async ([body]) => {
-          const response = await fetch(sink, { method: 'POST', body: body!, headers: { 'content-type': 'application/octet-stream' } });
+          const response = await fetch(urls[to], { method: 'POST', body: body!, headers: { 'content-type': 'application/octet-stream' } });
           await response.arrayBuffer();
           if (!response.ok) throw new Error(`receiver answered ${response.status}`);
         },
-      },
+      }),
       consume: () => receiverLatencies(services.receiver!),
       dispose: async () => undefined,
     };

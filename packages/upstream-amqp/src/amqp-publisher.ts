@@ -1,5 +1,4 @@
 import { connect, type ChannelModel, type ConfirmChannel, type Message } from 'amqplib';
-import type { Socket } from 'node:net';
 import {
   BridgeError,
   silentLogger,
@@ -12,11 +11,14 @@ import {
   type Target,
 } from '@pg-event-bridge/core';
 import { resolveAmqpOptions, type AmqpPublisherOptions, type ResolvedAmqpOptions } from './amqp-options.js';
+import { coalesceWrites, rawPublisher, socketOf } from './amqplib-internals.js';
+import { encodePublishFrames } from './publish-frames.js';
 
 const targetKinds: readonly string[] = Object.freeze(['exchange', 'queue']);
 // AMQP encodes the routing key as a short string.
 const maxRoutingKeyBytes = 255;
 const noop = () => {};
+const appId = 'pg-event-bridge';
 
 /**
  * Creates a RabbitMQ (AMQP 0.9.1) publisher. Targets are `exchange:NAME` (routing key = the
@@ -53,15 +55,15 @@ interface Pending {
 /** A confirm channel and the messages it has not confirmed yet. */
 interface Link {
   readonly channel: ConfirmChannel;
-  /** Written, awaiting basic.ack / basic.nack. */
+  /** Written, awaiting basic.ack / basic.nack, in the order they were written. */
   readonly unconfirmed: Set<Pending>;
-  /** Mandatory messages by exchange, routing key and message id, to match basic.return frames. */
-  readonly returnable: Map<string, Pending[]>;
   closed: boolean;
   /** Why the broker closed the channel, when it said. */
   error?: Error & { code?: number };
   /** channel.publish() returned false: write no more until 'drain'. */
   full: boolean;
+  /** Publishes pre-encoded frames, skipping amqplib's generic encoder; absent on other amqplib versions. */
+  readonly raw: ReturnType<typeof rawPublisher>;
 }
 
 type State = 'created' | 'starting' | 'started' | 'stopping' | 'stopped';
@@ -85,8 +87,8 @@ export class AmqpPublisher implements Publisher {
   /** Every publish that has not settled. */
   readonly #pendings = new Set<Pending>();
   #idleWaiters: Array<() => void> = [];
-  /** One 'abort' listener per signal, however many publishes share it (the engine passes one). */
-  readonly #watched = new Map<AbortSignal, { readonly pendings: Set<Pending>; readonly onAbort: () => void }>();
+  /** One 'abort' listener per signal and how many publishes share it (the engine passes one). */
+  readonly #watched = new Map<AbortSignal, { count: number; readonly onAbort: () => void }>();
   #stopped: Promise<void> | undefined;
 
   constructor(options: ResolvedAmqpOptions) {
@@ -199,6 +201,7 @@ export class AmqpPublisher implements Publisher {
 
   async #open(): Promise<Link> {
     const connection = this.#connection ?? (await this.#connect());
+    coalesceWrites(connection);
     let channel: ConfirmChannel;
     try {
       channel = await connection.createConfirmChannel();
@@ -243,7 +246,7 @@ export class AmqpPublisher implements Publisher {
   }
 
   #attach(channel: ConfirmChannel): Link {
-    const link: Link = { channel, unconfirmed: new Set(), returnable: new Map(), closed: false, full: false };
+    const link: Link = { channel, unconfirmed: new Set(), closed: false, full: false, raw: rawPublisher(channel) };
     // Runs before amqplib's own 'close' listener, which fails the unconfirmed callbacks: they must
     // see the link closed to tell a lost channel from a nack.
     channel.prependListener('close', () => {
@@ -291,29 +294,43 @@ export class AmqpPublisher implements Publisher {
     const { event } = pending;
     const { mandatory, deliveryMode } = this.#options;
     link.unconfirmed.add(pending);
-    if (mandatory) {
-      const key = returnKey(pending.exchange, pending.routingKey, event.id);
-      const same = link.returnable.get(key);
-      if (same) same.push(pending);
-      else link.returnable.set(key, [pending]);
+    const fixed = { 'x-pg-channel': event.source, 'x-routing-key': event.routingKey, 'x-event-id': event.id };
+    const headers = event.headers ? { ...event.headers, ...fixed } : fixed;
+    const timestamp = Math.floor(event.timestamp.getTime() / 1000);
+    const confirmed = (error: unknown) => this.#confirmed(link, pending, error);
+    let frames: Buffer | undefined;
+    if (link.raw) {
+      try {
+        frames = encodePublishFrames(link.raw.channel, link.raw.frameMax, {
+          exchange: pending.exchange,
+          routingKey: pending.routingKey,
+          mandatory,
+          contentType: event.contentType,
+          headers,
+          deliveryMode,
+          messageId: event.id,
+          timestamp,
+          appId,
+          body: event.body,
+        });
+      } catch (error) {
+        // A name over AMQP's limits: this message can never be sent, the next ones can.
+        this.#forget(link, pending);
+        this.#settle(pending, BridgeError.isInstance(error) ? error : this.#lost(link, error, pending));
+        return;
+      }
     }
     let written: boolean;
     try {
-      written = link.channel.publish(
-        pending.exchange,
-        pending.routingKey,
-        event.body,
-        {
-          messageId: event.id,
-          timestamp: Math.floor(event.timestamp.getTime() / 1000),
-          contentType: event.contentType,
-          deliveryMode,
-          mandatory,
-          appId: 'pg-event-bridge',
-          headers: { ...event.headers, 'x-pg-channel': event.source, 'x-routing-key': event.routingKey, 'x-event-id': event.id },
-        },
-        (error: unknown) => this.#confirmed(link, pending, error),
-      );
+      written = frames
+        ? link.raw!.publish(frames, confirmed)
+        : link.channel.publish(
+            pending.exchange,
+            pending.routingKey,
+            event.body,
+            { messageId: event.id, timestamp, contentType: event.contentType, deliveryMode, mandatory, appId, headers },
+            confirmed,
+          );
     } catch (error) {
       this.#forget(link, pending);
       this.#settle(pending, this.#lost(link, error, pending));
@@ -348,9 +365,16 @@ export class AmqpPublisher implements Publisher {
 
   #onReturn(link: Link, message: Message): void {
     const fields = message.fields as unknown as { exchange: string; routingKey: string; replyCode: number; replyText: string };
-    const key = returnKey(fields.exchange, fields.routingKey, String(message.properties.messageId));
-    const pending = link.returnable.get(key)?.find((p) => p.returned === undefined);
-    if (pending) pending.returned = `${fields.replyCode} ${fields.replyText}`;
+    const messageId = String(message.properties.messageId);
+    // The broker sends basic.return before the basic.ack of the same message, so it is among the
+    // unconfirmed: the oldest one with this exchange, routing key and id not yet marked. Returns
+    // are rare, so they are matched by a scan rather than an index kept for every message.
+    for (const pending of link.unconfirmed) {
+      if (pending.returned === undefined && pending.event.id === messageId && pending.exchange === fields.exchange && pending.routingKey === fields.routingKey) {
+        pending.returned = `${fields.replyCode} ${fields.replyText}`;
+        return;
+      }
+    }
   }
 
   /** The error for a publish whose channel or connection went away. */
@@ -399,14 +423,6 @@ export class AmqpPublisher implements Publisher {
 
   #forget(link: Link, pending: Pending): void {
     link.unconfirmed.delete(pending);
-    if (!this.#options.mandatory) return;
-    const key = returnKey(pending.exchange, pending.routingKey, pending.event.id);
-    const same = link.returnable.get(key);
-    if (!same) return;
-    // Almost always the only one with this key: no new array per confirm on the hot path.
-    const at = same.indexOf(pending);
-    if (at !== -1) same.splice(at, 1);
-    if (same.length === 0) link.returnable.delete(key);
   }
 
   #failQueued(error: BridgeError): void {
@@ -426,25 +442,24 @@ export class AmqpPublisher implements Publisher {
   #watch(pending: Pending): void {
     const { signal } = pending;
     if (!signal) return;
-    let entry = this.#watched.get(signal);
-    if (!entry) {
-      const pendings = new Set<Pending>();
-      const onAbort = () => {
-        for (const p of [...pendings]) this.#settle(p, abortedError(`publish of event ${p.event.id}`));
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      entry = { pendings, onAbort };
-      this.#watched.set(signal, entry);
+    const entry = this.#watched.get(signal);
+    if (entry) {
+      entry.count += 1;
+      return;
     }
-    entry.pendings.add(pending);
+    const onAbort = () => {
+      for (const p of [...this.#pendings]) if (p.signal === signal) this.#settle(p, abortedError(`publish of event ${p.event.id}`));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    this.#watched.set(signal, { count: 1, onAbort });
   }
 
   #unwatch(pending: Pending): void {
     const { signal } = pending;
     const entry = signal && this.#watched.get(signal);
     if (!signal || !entry) return;
-    entry.pendings.delete(pending);
-    if (entry.pendings.size > 0) return;
+    entry.count -= 1;
+    if (entry.count > 0) return;
     signal.removeEventListener('abort', entry.onAbort);
     this.#watched.delete(signal);
   }
@@ -466,10 +481,6 @@ export class AmqpPublisher implements Publisher {
 
 function abortedError(what: string): BridgeError {
   return new BridgeError('ERR_BRIDGE_ABORTED', `[amqp] Cancelled ${what}`);
-}
-
-function returnKey(exchange: string, routingKey: string, messageId: string): string {
-  return `${exchange}\u0000${routingKey}\u0000${messageId}`;
 }
 
 /** Resolves true when `promise` settles within `ms`, false otherwise. */
@@ -504,9 +515,4 @@ function abortable<T>(promise: Promise<T>, signals: ReadonlyArray<AbortSignal | 
       },
     );
   });
-}
-
-/** amqplib keeps the socket as `connection.stream`; needed to drop a connection that will not close. */
-function socketOf(model: ChannelModel): Socket | undefined {
-  return (model.connection as unknown as { stream?: Socket }).stream;
 }

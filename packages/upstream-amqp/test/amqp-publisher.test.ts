@@ -143,6 +143,18 @@ describe('createAmqpPublisher against RabbitMQ', () => {
     expect(second?.properties.deliveryMode).toBe(2);
   });
 
+  it('refuses an event with a header name over 255 bytes without sending it, and the next one arrives', async () => {
+    const queue = await provision('queue');
+    const publisher = await startedPublisher({ url: rabbitUrl }, [queue.target]);
+    const error = await failure(publisher.publish(queue.target, makeEvent({ headers: { ['h'.repeat(300)]: 'v' } })));
+    expectCode(error, 'ERR_BRIDGE_PAYLOAD_TOO_LARGE', false);
+    expect(error.message).toContain('is 300 bytes; AMQP allows 255');
+    await publisher.publish(queue.target, makeEvent({ body: 'next', headers: { tenant: 'ünïcode' } }));
+    const [message] = await queue.inbox.take(1);
+    expect(message?.body.toString()).toBe('next');
+    expect(message?.properties.headers).toMatchObject({ tenant: 'ünïcode' });
+  });
+
   it('connects to vhost "/" written as amqp://guest:guest@127.0.0.1:5672// and as %2F', async () => {
     const queue = await provision('queue');
     for (const url of ['amqp://guest:guest@127.0.0.1:5672//', 'amqp://guest:guest@127.0.0.1:5672/%2F']) {
@@ -162,9 +174,10 @@ describe('createAmqpPublisher against RabbitMQ', () => {
 
     const before = await publishAll(publisher, queue.target, 'before', 100);
     // Silence the link so the next batch is certainly unconfirmed when the connection is cut; it
-    // is big enough to fill the socket and write buffers, so part of it is not even written yet.
+    // is big enough to fill the socket and write buffers (amqplib's channel buffer holds 2 × 1,024
+    // messages), so part of it is not even written yet.
     faults.blackhole(true);
-    const inFlight = Array.from({ length: 2000 }, (_, i) => publisher.publish(queue.target, makeEvent({ body: `cut-${i}:${'x'.repeat(3000)}` })));
+    const inFlight = Array.from({ length: 4000 }, (_, i) => publisher.publish(queue.target, makeEvent({ body: `cut-${i}:${'x'.repeat(3000)}` })));
     await waitFor(() => logger.records.some((r) => r.message.includes('waiting for drain')), { what: 'the write buffer to fill' });
     faults.cut();
     faults.blackhole(false);

@@ -8,36 +8,37 @@
  * ```
  */
 export class InFlight {
-  readonly #settling = new Set<Promise<void>>();
+  #count = 0;
+  #idleWaiters: Array<() => void> = [];
+  readonly #done = () => {
+    this.#count -= 1;
+    if (this.#count > 0) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const wake of waiters) wake();
+  };
 
   /** Calls not settled yet. */
   get size(): number {
-    return this.#settling.size;
+    return this.#count;
   }
 
   /** Returns `promise` unchanged, counting it until it settles. */
   track<T>(promise: Promise<T>): Promise<T> {
-    const settled = promise.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#settling.add(settled);
-    void settled.then(() => this.#settling.delete(settled));
+    this.#count += 1;
+    promise.then(this.#done, this.#done);
     return promise;
   }
 
   /** Resolves true once every tracked call settled, or false after `timeoutMs`. */
-  async settle(timeoutMs: number): Promise<boolean> {
-    if (this.#settling.size === 0) return true;
-    let timer: NodeJS.Timeout | undefined;
-    const all = Promise.all([...this.#settling]).then(() => true);
-    const late = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), timeoutMs);
+  settle(timeoutMs: number): Promise<boolean> {
+    if (this.#count === 0) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.#idleWaiters.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
     });
-    try {
-      return await Promise.race([all, late]);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 }

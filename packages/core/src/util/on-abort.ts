@@ -51,12 +51,21 @@ export function onAbort(signal: AbortSignal | undefined, callback: () => void): 
  * const connection = await abortable(connecting, options.signal);
  * ```
  */
-export async function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return promise;
-  let unwatch: () => void = () => undefined;
-  try {
-    return await Promise.race([promise, new Promise<never>((_, reject) => (unwatch = onAbort(signal, () => reject(abortError()))))]);
-  } finally {
-    unwatch();
-  }
+  if (signal.aborted) return Promise.reject(abortError());
+  // One promise and one watcher per call: this sits on every publish of several upstreams.
+  return new Promise<T>((resolve, reject) => {
+    const unwatch = onAbort(signal, () => reject(abortError()));
+    promise.then(
+      (value) => {
+        unwatch();
+        resolve(value);
+      },
+      (error: unknown) => {
+        unwatch();
+        reject(error);
+      },
+    );
+  });
 }
