@@ -64,7 +64,7 @@ try {
       log(
         `notify → ${scenario.name} ${size} B: broker ${result.ceilings.broker}/s, relay ${result.relay.eventsPerSecond}/s, bridge ${result.bridge.eventsPerSecond}/s (ratio ${result.ratio}, bridge/relay ${result.relay.bridgeRatio}, ${result.bridge.cpuUsPerEvent} µs CPU/event, ${result.bridge.cpuShare} cores), ` +
           `latency at ${latency.rate}/s p50 ${latency.p50Ms} p99 ${latency.p99Ms} max ${latency.maxMs} ms (${latency.count}/${latency.sent}), ` +
-          `direct p99 ${latency.direct.p99Ms} ms (added ${latency.addedP99Ms}), limit ${result.limit} (client loop ${result.ceilings.brokerClientLoopBusy}, bridge loop ${result.bridge.loopBusy}), RSS ${result.bridge.peakRssMiB} MiB`,
+          `direct p99 ${latency.direct.p99Ms} ms (added ${latency.addedP99Ms}), limit ${result.limit} (client loop ${result.ceilings.brokerClientLoopBusy}, ${result.ceilings.brokerClientCpuUsPerEvent} µs CPU/event; bridge loop ${result.bridge.loopBusy}), RSS ${result.bridge.peakRssMiB} MiB`,
       );
       if (cpuProfileDir) {
         for (const file of await readdir(cpuProfileDir)) profiles.push(await summariseProfile(`${cpuProfileDir}/${file}`, `NOTIFY → ${scenario.name}, ${size} B`));

@@ -17,7 +17,8 @@ export const nats: UpstreamScenario = {
   async setup({ channels, id }) {
     const subject = `bench-${id}`;
     const stream = `BENCH_${id.replace(/[^A-Za-z0-9_-]/g, '_')}`;
-    const nc = await connect({ servers: natsUrl.replace(/^nats:\/\//, '') });
+    // Without per-request async stack traces, as the publisher connects: like for like.
+    const nc = await connect({ servers: natsUrl.replace(/^nats:\/\//, ''), noAsyncTraces: true });
     const jsm = await jetstreamManager(nc);
     // A bounded stream (oldest discarded) keeps the server's store flat whatever N is.
     await jsm.streams.add({ name: stream, subjects: [subject, `${subject}.>`], max_msgs: 10_000, discard: DiscardPolicy.Old });
@@ -29,7 +30,7 @@ export const nats: UpstreamScenario = {
       client: (to, nonce = randomUUID().slice(0, 8)) => ({
         batchSize: 1,
         inFlight: 1000,
-        describe: '@nats-io/jetstream publish with msgID, awaiting PubAck, 1,000 in flight',
+        describe: '@nats-io/jetstream publish with msgID, awaiting PubAck, 1,000 in flight, noAsyncTraces (as the publisher)',
         send: async ([body], first) => void (await js.publish(`${subject}.${to === 'burst' ? burstKey : probeKey}`, body!, { msgID: `client-${to}-${nonce}-${first}` })),
       }),
       async consume() {

@@ -29,6 +29,8 @@ interface Queued {
 interface Connection {
   readonly client: MqttClient;
   ready: Promise<void>;
+  /** `ready` resolved. */
+  open?: boolean;
   alive: boolean;
   closed: boolean;
   /** MQTT 5 CONNACK "maximum packet size", when the broker announced one. */
@@ -40,6 +42,8 @@ interface Connection {
   /** Publishes waiting, in call order, for the number of unacknowledged ones to drop. */
   readonly queued: Queued[];
   readonly pending: Set<Pending>;
+  /** The socket is corked until the end of this event-loop turn (see {@link writeInOneTurn}). */
+  corked?: boolean;
 }
 
 // Fixed header (5) + topic length (2) + packet id (2) + properties length (4): a safe upper bound
@@ -162,6 +166,7 @@ class MqttPublisher implements Publisher {
         send: () => {
           sent = true;
           if (acknowledged) connection.unacknowledged += 1;
+          writeInOneTurn(connection);
           connection.client.publish(topic, event.body, publishOptions, (error) => finish(error ? this.#publishError(error, topic) : undefined));
         },
       };
@@ -209,12 +214,19 @@ class MqttPublisher implements Publisher {
     return unavailable(`Publish on "${topic}" failed`, error);
   }
 
-  /** The live connection, opening a new one when there is none (first use, or after a loss). */
-  async #connect(signal: AbortSignal | undefined): Promise<Connection> {
+  /**
+   * The live connection, opening a new one when there is none (first use, or after a loss). Once
+   * open it is returned as is: no promise on every publish.
+   */
+  #connect(signal: AbortSignal | undefined): Connection | Promise<Connection> {
     let connection = this.#connection;
     if (!connection || connection.closed) connection = this.#open();
-    await abortable(connection.ready, signal);
-    return connection;
+    if (connection.open) return connection;
+    const opening = connection;
+    return abortable(opening.ready, signal).then(() => {
+      opening.open = true;
+      return opening;
+    });
   }
 
   #open(): Connection {
@@ -318,4 +330,22 @@ class MqttPublisher implements Publisher {
  */
 export function createMqttPublisher(options: MqttPublisherOptions = {}): Publisher {
   return new MqttPublisher(resolveMqttOptions(options));
+}
+
+/**
+ * mqtt.js writes each packet in its own `writev` of a dozen small pieces (header, topic, every
+ * user property), one system call per message. Holding the socket corked until the end of the
+ * event-loop turn sends every packet of the turn in one call; mqtt.js's own cork/uncork pairs nest
+ * inside. Nothing waits longer than the current turn.
+ */
+function writeInOneTurn(connection: Connection): void {
+  if (connection.corked) return;
+  const { stream } = connection.client as unknown as { stream?: { cork?(): void; uncork?(): void } };
+  if (typeof stream?.cork !== 'function' || typeof stream.uncork !== 'function') return;
+  connection.corked = true;
+  stream.cork();
+  setImmediate(() => {
+    connection.corked = false;
+    stream.uncork!();
+  });
 }

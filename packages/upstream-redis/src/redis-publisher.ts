@@ -20,6 +20,8 @@ interface Connection {
   readonly client: RedisClient;
   readonly owned: boolean;
   ready: Promise<void>;
+  /** `ready` resolved. */
+  open?: boolean;
   closed: boolean;
 }
 
@@ -131,12 +133,19 @@ class RedisPublisher implements Publisher {
     return unavailable(`Publish to ${target.kind}:${target.name} on ${this.#options.redactedUrl} failed`, error);
   }
 
-  /** The live connection, opening a new one when there is none (first use, or after a loss). */
-  async #connect(signal: AbortSignal | undefined): Promise<Connection> {
+  /**
+   * The live connection, opening a new one when there is none (first use, or after a loss). Once
+   * open it is returned as is: no promise on every publish.
+   */
+  #connect(signal: AbortSignal | undefined): Connection | Promise<Connection> {
     let connection = this.#connection;
     if (!connection || connection.closed) connection = this.#open();
-    await abortable(connection.ready, signal);
-    return connection;
+    if (connection.open) return connection;
+    const opening = connection;
+    return abortable(opening.ready, signal).then(() => {
+      opening.open = true;
+      return opening;
+    });
   }
 
   #open(): Connection {
