@@ -168,6 +168,7 @@ class MqttPublisher implements Publisher {
           if (acknowledged) connection.unacknowledged += 1;
           writeInOneTurn(connection);
           connection.client.publish(topic, event.body, publishOptions, (error) => finish(error ? this.#publishError(error, topic) : undefined));
+          flushWhenFull(connection);
         },
       };
       const finish = (error?: BridgeError) => {
@@ -339,13 +340,36 @@ export function createMqttPublisher(options: MqttPublisherOptions = {}): Publish
  * inside. Nothing waits longer than the current turn.
  */
 function writeInOneTurn(connection: Connection): void {
-  if (connection.corked) return;
-  const { stream } = connection.client as unknown as { stream?: { cork?(): void; uncork?(): void } };
-  if (typeof stream?.cork !== 'function' || typeof stream.uncork !== 'function') return;
+  const stream = socketOf(connection);
+  if (connection.corked || !stream) return;
   connection.corked = true;
   stream.cork();
-  setImmediate(() => {
-    connection.corked = false;
-    stream.uncork!();
-  });
+  setImmediate(() => uncork(connection, stream));
+}
+
+/**
+ * Flushes at once when a turn's packets fill the socket's buffer: mqtt.js waits for 'drain' when
+ * a write finds it full, which a corked socket would delay (large messages stalled that way).
+ */
+function flushWhenFull(connection: Connection): void {
+  const stream = socketOf(connection);
+  if (connection.corked && stream && stream.writableLength >= stream.writableHighWaterMark / 2) uncork(connection, stream);
+}
+
+function uncork(connection: Connection, stream: CorkableStream): void {
+  if (!connection.corked) return;
+  connection.corked = false;
+  stream.uncork();
+}
+
+interface CorkableStream {
+  cork(): void;
+  uncork(): void;
+  readonly writableLength: number;
+  readonly writableHighWaterMark: number;
+}
+
+function socketOf(connection: Connection): CorkableStream | undefined {
+  const { stream } = connection.client as unknown as { stream?: Partial<CorkableStream> };
+  return typeof stream?.cork === 'function' && typeof stream.uncork === 'function' && typeof stream.writableLength === 'number' ? (stream as CorkableStream) : undefined;
 }
