@@ -81,7 +81,8 @@ export function renderMarkdown(run: BenchRun, chartPath: string, notes: string):
       for (const entry of profile.top) lines.push(`| ${n(entry.selfMs)} | ${entry.percent} | \`${entry.fn}\` | ${entry.where} |`);
     }
   }
-  lines.push('', '## Reading the figures', '', notes.trim(), '', '## Rerun', '', '```sh', 'pnpm bench                                                # everything, ~10 min on 2 cores', 'pnpm --filter @pg-event-bridge/bench all -- --only amqp,mqtt --quick', 'pnpm --filter @pg-event-bridge/bench all -- --only amqp --profile   # + CPU profile of the bridge', 'pnpm --filter @pg-event-bridge/bench wal-amqp -- --rows 1000000 --tx-rows 1000000 --plugin wal2json', 'pnpm --filter @pg-event-bridge/bench report                # re-render this page from latest.json', '```', '');
+  lines.push('', '## Reading the figures', '', notes.trim(), '', '## Rerun', '', '```sh', 'pnpm bench                                                # everything, about 15 min on 2 cores', 'pnpm --filter @pg-event-bridge/bench all -- --only amqp,mqtt --quick', 'pnpm --filter @pg-event-bridge/bench all -- --only amqp --profile   # + CPU profile of the bridge', 'pnpm --filter @pg-event-bridge/bench wal-amqp -- --rows 1000000 --tx-rows 1000000 --plugin wal2json', 'pnpm --filter @pg-event-bridge/bench report                # re-render this page from latest.json',
+    'pnpm --filter @pg-event-bridge/bench delivery-cost -- --only amqp --size 100   # the delivery path alone, CPU per event', '```', '');
   return lines.join('\n');
 }
 
