@@ -9,7 +9,9 @@ import { connect } from 'amqplib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BridgeError, silentLogger, type BridgeErrorCode, type Logger, type Publisher, type Target } from '@pg-event-bridge/core';
 import { createRecordingLogger, makeEvent, startFaultProxy, waitFor, type FaultProxy, type TestTarget } from '@pg-event-bridge/testkit';
+import { rawPublisher } from '../src/amqplib-internals.js';
 import { amqpUpstream, createAmqpPublisher, type AmqpPublisherOptions } from '../src/index.js';
+import { encodePublishFrames } from '../src/publish-frames.js';
 import { Rabbit, rabbitUrl, uniqueName, type AmqpReceived } from './rabbit.js';
 
 let rabbit: Rabbit;
@@ -364,5 +366,39 @@ describe('amqpUpstream against RabbitMQ', () => {
     expect(await bodiesArrived(queue, 1)).toEqual(['from settings']);
     const wrong = publisherFor(create('wrong'));
     expectCode(await failure(wrong.start(context([queue.target]))), 'ERR_BRIDGE_UPSTREAM_UNAVAILABLE', true);
+  });
+});
+
+describe('rawPublisher: amqplib below its public API', () => {
+  it('publishes encoded frames on a real confirm channel, confirmed as channel.publish is, and throws once the channel closed', async () => {
+    const queue = await provision('queue');
+    const connection = await connect(rabbitUrl);
+    cleanups.push(() => connection.close());
+    const channel = await connection.createConfirmChannel();
+    const raw = rawPublisher(channel);
+    expect(raw).toBeDefined();
+    const frames = encodePublishFrames(raw!.channel, raw!.frameMax, {
+      exchange: '',
+      routingKey: queue.target.name,
+      mandatory: true,
+      headers: { 'x-event-id': 'raw-1' },
+      messageId: 'raw-1',
+      timestamp: 1_795_000_000,
+      appId: 'pg-event-bridge',
+      body: Buffer.from('raw frames'),
+    });
+    const acknowledged = await new Promise<unknown>((resolve) => raw!.publish(frames, resolve));
+    expect(acknowledged).toBeNull(); // amqplib's callback argument for basic.ack
+    const [message] = await queue.inbox.take(1);
+    expect(message?.body.toString()).toBe('raw frames');
+    expect(message?.properties).toMatchObject({ messageId: 'raw-1', timestamp: 1_795_000_000, headers: { 'x-event-id': 'raw-1' } });
+
+    await channel.close();
+    expect(() => raw!.publish(frames, () => undefined)).toThrow(/closed/i);
+  });
+
+  it('is undefined for a channel without amqplib 0.10 internals, so the publisher falls back to channel.publish', () => {
+    expect(rawPublisher({} as never)).toBeUndefined();
+    expect(rawPublisher({ ch: 1, pushConfirmCallback: () => undefined, connection: { frameMax: 4096 } } as never)).toBeUndefined();
   });
 });
