@@ -22,6 +22,19 @@ export interface PublishPlan {
   readonly describe: string;
 }
 
+/** What bounds the lower of a pair's ceilings, and the ratio issue 8 asks of the bridge there. */
+export type Limit = 'postgres' | 'node-client' | 'broker';
+
+/**
+ * `postgres` when the source's ceiling is the lower, else `node-client` when the broker's Node
+ * client kept its event loop busy ≥ 90 % of the time publishing alone, else `broker`. The target
+ * ratio is 0.5 where the Node client is the limit and 0.8 elsewhere.
+ */
+export function classifyLimit(sourceCeiling: number, broker: BrokerCeiling): { limit: Limit; target: number } {
+  const limit: Limit = sourceCeiling < broker.eventsPerSecond ? 'postgres' : broker.clientLoopBusy >= 0.9 ? 'node-client' : 'broker';
+  return { limit, target: limit === 'node-client' ? 0.5 : 0.8 };
+}
+
 /** How fast the broker's client publishes alone, and how busy it keeps its own process. */
 export interface BrokerCeiling {
   readonly eventsPerSecond: number;

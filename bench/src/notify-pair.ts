@@ -4,7 +4,7 @@
  * then end-to-end latency at a fixed rate, and the bridge process's peak RSS.
  */
 import { randomUUID } from 'node:crypto';
-import { brokerCeiling } from './ceilings.js';
+import { brokerCeiling, classifyLimit, type Limit } from './ceilings.js';
 import { BridgeProcess, loopBusy } from './bridge-process.js';
 import { collectLatencies, type LatencyConsumer } from './latency.js';
 import { startRelay } from './relay.js';
@@ -44,12 +44,8 @@ export interface PairResult {
     readonly brokerClientCpuShare: number;
     readonly brokerClientCpuUsPerEvent: number;
   };
-  /**
-   * What bounds the lower ceiling: `postgres` when NOTIFY is lower, else `node-client` when the
-   * broker's Node client kept its event loop busy (≥ 0.9 of the time) and `broker` when it waited on the broker.
-   */
-  readonly limit: 'postgres' | 'node-client' | 'broker';
-  /** Issue 8's bar for the ratio: 0.5 where the Node client is the limit, 0.8 otherwise. */
+  /** What bounds the lower ceiling, and issue 8's bar for the ratio there (see classifyLimit). */
+  readonly limit: Limit;
   readonly target: number;
   /** The same burst through the direct relay (pg client → broker client alone), events per second. */
   readonly relay: { readonly eventsPerSecond: number; readonly bridgeRatio: number };
@@ -115,7 +111,6 @@ export async function runNotifyPair(scenario: UpstreamScenario, size: number, se
     bridge = undefined;
     const summary = summariseLatencies(latencies);
     const directSummary = summariseLatencies(direct.latencies);
-    const limit = settings.notifyCeiling < broker ? 'postgres' : ceiling.clientLoopBusy >= 0.9 ? 'node-client' : 'broker';
 
     return {
       source: 'notify',
@@ -132,8 +127,7 @@ export async function runNotifyPair(scenario: UpstreamScenario, size: number, se
         brokerClientCpuUsPerEvent: ceiling.clientCpuUsPerEvent,
       },
       relay: { eventsPerSecond: relayEventsPerSecond, bridgeRatio: round(eventsPerSecond / relayEventsPerSecond) },
-      limit,
-      target: limit === 'node-client' ? 0.5 : 0.8,
+      ...classifyLimit(settings.notifyCeiling, ceiling),
       bridge: { eventsPerSecond, peakRssMiB, cpuUsPerEvent: round(cpuUs / settings.events, 1), cpuShare: round(cpuUs / 1000 / elapsedMs), loopBusy: loopBusy(before, after) },
       ratio: Math.round((eventsPerSecond / Math.min(settings.notifyCeiling, broker)) * 100) / 100,
       latency: { ...summary, rate, sent, direct: directSummary, addedP99Ms: round(summary.p99Ms - directSummary.p99Ms) },

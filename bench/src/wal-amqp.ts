@@ -12,7 +12,7 @@ import { startPrivatePostgres } from '@pg-event-bridge/testkit';
 import amqplib from 'amqplib';
 import pg from 'pg';
 import { BridgeProcess, loopBusy } from './bridge-process.js';
-import { brokerCeiling } from './ceilings.js';
+import { brokerCeiling, classifyLimit, type Limit } from './ceilings.js';
 import { perSecond, round, timeRate } from './measure.js';
 import { confirmPlan, declareSinkExchange, rabbitUrl } from './upstreams/amqp.js';
 
@@ -37,7 +37,7 @@ export interface WalAmqpResult {
   readonly bridge: { readonly eventsPerSecond: number; readonly peakRssMiB: number; readonly cpuUsPerEvent: number; readonly cpuShare: number; readonly loopBusy: number };
   readonly ratio: number;
   /** As for NOTIFY pairs: what bounds the lower ceiling, and the ratio issue 8 asks for there. */
-  readonly limit: 'postgres' | 'node-client' | 'broker';
+  readonly limit: Limit;
   readonly target: number;
   readonly postgres: string;
 }
@@ -94,7 +94,6 @@ export async function runWalAmqp({ rows, txRows, plugin }: WalAmqpOptions): Prom
     const cpuUs = after.cpuUs - before.cpuUs;
     const peakRssMiB = await bridge.stop();
     const amqplibConfirmed = amqpCeiling.eventsPerSecond;
-    const limit = pgRecvlogical < amqplibConfirmed ? 'postgres' : amqpCeiling.clientLoopBusy >= 0.9 ? 'node-client' : 'broker';
 
     return {
       source: plugin,
@@ -106,8 +105,7 @@ export async function runWalAmqp({ rows, txRows, plugin }: WalAmqpOptions): Prom
       ceilings: { pgRecvlogical, amqplibConfirmed, amqplibLoopBusy: amqpCeiling.clientLoopBusy },
       bridge: { eventsPerSecond, peakRssMiB, cpuUsPerEvent: round(cpuUs / (rows - warm), 1), cpuShare: round(cpuUs / 1000 / elapsedMs), loopBusy: loopBusy(before, after) },
       ratio: round(eventsPerSecond / Math.min(pgRecvlogical, amqplibConfirmed)),
-      limit,
-      target: limit === 'node-client' ? 0.5 : 0.8,
+      ...classifyLimit(pgRecvlogical, amqpCeiling),
       postgres: (await db.query<{ server_version: string }>('SHOW server_version')).rows[0]!.server_version,
     };
   } finally {

@@ -17,7 +17,7 @@ export { parseWalFilters, matchesWalFilters, walActions, type WalAction, type Wa
 export { AckTracker, type AckUnit } from './delivery/ack-tracker.js';
 export { PgoutputDecoder, convertText, type PgoutputMessage, type PgRelation, type PgRow } from './sources/pgoutput-decoder.js';
 export { parseReplicationMessage, encodeStandbyStatus, parseLsn, formatLsn, type Lsn, type ReplicationMessage } from './sources/replication-protocol.js';
-export { abortable, onAbort } from './util/on-abort.js';
+export { abortable, onAbort, whenOpen, type Opening } from './util/on-abort.js';
 export { OptionProblems, describeValue, isPositiveInteger } from './util/option-problems.js';
 export { SettingsReader } from './util/settings-reader.js';
 export { createOutboxSource, type OutboxSource, type OutboxSourceOptions } from './sources/outbox-source.js';

@@ -1,7 +1,6 @@
 import {
   BridgeError,
   abortError,
-  abortable,
   silentLogger,
   type BridgeEvent,
   type Logger,
@@ -12,6 +11,7 @@ import {
   type Target,
   onAbort,
   InFlight,
+  whenOpen,
 } from '@pg-event-bridge/core';
 import { connect, type IClientPublishOptions, type MqttClient } from 'mqtt';
 
@@ -29,7 +29,7 @@ interface Queued {
 interface Connection {
   readonly client: MqttClient;
   ready: Promise<void>;
-  /** `ready` resolved. */
+  /** `ready` resolved (set by whenOpen). */
   open?: boolean;
   alive: boolean;
   closed: boolean;
@@ -215,19 +215,10 @@ class MqttPublisher implements Publisher {
     return unavailable(`Publish on "${topic}" failed`, error);
   }
 
-  /**
-   * The live connection, opening a new one when there is none (first use, or after a loss). Once
-   * open it is returned as is: no promise on every publish.
-   */
+  /** The live connection, opening a new one when there is none (first use, or after a loss). */
   #connect(signal: AbortSignal | undefined): Connection | Promise<Connection> {
-    let connection = this.#connection;
-    if (!connection || connection.closed) connection = this.#open();
-    if (connection.open) return connection;
-    const opening = connection;
-    return abortable(opening.ready, signal).then(() => {
-      opening.open = true;
-      return opening;
-    });
+    const connection = this.#connection;
+    return whenOpen(connection && !connection.closed ? connection : this.#open(), signal);
   }
 
   #open(): Connection {

@@ -11,6 +11,7 @@ import {
   type PublishOptions,
   type Target,
   InFlight,
+  whenOpen,
 } from '@pg-event-bridge/core';
 import { Cluster, Redis } from 'ioredis';
 
@@ -20,7 +21,7 @@ interface Connection {
   readonly client: RedisClient;
   readonly owned: boolean;
   ready: Promise<void>;
-  /** `ready` resolved. */
+  /** `ready` resolved (set by whenOpen). */
   open?: boolean;
   closed: boolean;
 }
@@ -133,19 +134,10 @@ class RedisPublisher implements Publisher {
     return unavailable(`Publish to ${target.kind}:${target.name} on ${this.#options.redactedUrl} failed`, error);
   }
 
-  /**
-   * The live connection, opening a new one when there is none (first use, or after a loss). Once
-   * open it is returned as is: no promise on every publish.
-   */
+  /** The live connection, opening a new one when there is none (first use, or after a loss). */
   #connect(signal: AbortSignal | undefined): Connection | Promise<Connection> {
-    let connection = this.#connection;
-    if (!connection || connection.closed) connection = this.#open();
-    if (connection.open) return connection;
-    const opening = connection;
-    return abortable(opening.ready, signal).then(() => {
-      opening.open = true;
-      return opening;
-    });
+    const connection = this.#connection;
+    return whenOpen(connection && !connection.closed ? connection : this.#open(), signal);
   }
 
   #open(): Connection {

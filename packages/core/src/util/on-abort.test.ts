@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { abortable, onAbort } from './on-abort.js';
+import { abortable, onAbort, whenOpen } from './on-abort.js';
 
 describe('onAbort', () => {
   it('calls every callback once through a single listener, and not the unregistered ones', () => {
@@ -28,5 +28,27 @@ describe('abortable', () => {
     const pending = abortable(new Promise(() => undefined), controller.signal);
     controller.abort();
     await expect(pending).rejects.toMatchObject({ code: 'ERR_BRIDGE_ABORTED' });
+  });
+});
+
+describe('whenOpen', () => {
+  it('waits for ready once, then returns the connection itself; aborts while still opening', async () => {
+    const connection = { ready: Promise.resolve(), name: 'c' };
+    const first = whenOpen(connection, undefined);
+    expect(first).toBeInstanceOf(Promise);
+    await expect(first).resolves.toBe(connection);
+    expect(whenOpen(connection, undefined)).toBe(connection);
+
+    const controller = new AbortController();
+    const opening = whenOpen({ ready: new Promise<void>(() => undefined) }, controller.signal);
+    controller.abort();
+    await expect(opening).rejects.toMatchObject({ code: 'ERR_BRIDGE_ABORTED' });
+  });
+
+  it('keeps a connection that failed to open unopened', async () => {
+    const connection = { ready: Promise.reject(new Error('refused')) };
+    await expect(whenOpen(connection, undefined)).rejects.toThrow('refused');
+    expect(whenOpen(connection, undefined)).toBeInstanceOf(Promise);
+    await expect(whenOpen(connection, undefined)).rejects.toThrow('refused');
   });
 });

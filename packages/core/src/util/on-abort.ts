@@ -69,3 +69,27 @@ export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefine
     );
   });
 }
+
+/** A connection being opened: `ready` resolves once it is usable. */
+export interface Opening {
+  readonly ready: Promise<void>;
+  /** Set once `ready` resolved, by {@link whenOpen}. */
+  open?: boolean;
+}
+
+/**
+ * `connection` itself once it is open, so publishes on an open connection create no promise;
+ * otherwise a promise of it once `ready` resolves (ERR_BRIDGE_ABORTED when `signal` aborts first).
+ *
+ * @example
+ * ```ts
+ * const connection = await whenOpen(this.#connection ?? this.#open(), options.signal);
+ * ```
+ */
+export function whenOpen<T extends Opening>(connection: T, signal: AbortSignal | undefined): T | Promise<T> {
+  if (connection.open) return connection;
+  return abortable(connection.ready, signal).then(() => {
+    connection.open = true;
+    return connection;
+  });
+}
