@@ -1,7 +1,7 @@
 /** NOTIFY → NATS JetStream (publish resolves on the stream's ack, message-id de-duplication). */
 import { randomUUID } from 'node:crypto';
 import { DeliverPolicy, DiscardPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
+import { connect, createInbox, headers } from '@nats-io/transport-node';
 import { createNatsPublisher, type NatsPublisherOptions } from '@pg-event-bridge/upstream-nats';
 import { latencyRecorder } from '../latency.js';
 import { burstKey, probeKey } from '../payload.js';
@@ -23,6 +23,28 @@ export const nats: UpstreamScenario = {
     // A bounded stream (oldest discarded) keeps the server's store flat whatever N is.
     await jsm.streams.add({ name: stream, subjects: [subject, `${subject}.>`], max_msgs: 10_000, discard: DiscardPolicy.Old });
     const js = jetstream(nc);
+    // The fastest way nats.js offers to publish awaiting each PubAck: core publishes with a reply
+    // subject under one inbox subscription (js.publish makes a request object per message).
+    const inbox = createInbox();
+    const acks = new Map<string, (error?: Error) => void>();
+    let next = 0;
+    nc.subscribe(`${inbox}.*`, {
+      callback: (_error, msg) => {
+        const token = msg.subject.slice(inbox.length + 1);
+        const settle = acks.get(token);
+        acks.delete(token);
+        const ack = msg.json<{ error?: { description?: string } }>();
+        settle?.(ack.error ? new Error(ack.error.description) : undefined);
+      },
+    });
+    const publish = (to: 'burst' | 'probe', body: Buffer, msgID: string) =>
+      new Promise<void>((resolve, reject) => {
+        const token = (next++).toString(36);
+        acks.set(token, (error) => (error ? reject(error) : resolve()));
+        const h = headers();
+        h.set('Nats-Msg-Id', msgID);
+        nc.publish(`${subject}.${to === 'burst' ? burstKey : probeKey}`, body, { reply: `${inbox}.${token}`, headers: h });
+      });
     return {
       rules: `${channels.burst}->subject:${subject}, ${channels.probe}->subject:${subject}`,
       publisherOptions: { url: natsUrl } satisfies NatsPublisherOptions,
@@ -30,8 +52,8 @@ export const nats: UpstreamScenario = {
       client: (to, nonce = randomUUID().slice(0, 8)) => ({
         batchSize: 1,
         inFlight: 1000,
-        describe: '@nats-io/jetstream publish with msgID, awaiting PubAck, 1,000 in flight, noAsyncTraces (as the publisher)',
-        send: async ([body], first) => void (await js.publish(`${subject}.${to === 'burst' ? burstKey : probeKey}`, body!, { msgID: `client-${to}-${nonce}-${first}` })),
+        describe: 'nats.js core publish with a Nats-Msg-Id header and a reply inbox, awaiting each PubAck, 1,000 in flight',
+        send: ([body], first) => publish(to, body!, `client-${to}-${nonce}-${first}`),
       }),
       async consume() {
         const consumer = await js.consumers.get(stream, { filter_subjects: `${subject}.${probeKey}`, deliver_policy: DeliverPolicy.New });

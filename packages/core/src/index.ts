@@ -25,3 +25,4 @@ export { createDeadLetterTable, type DeadLetterTable, type DeadLetterTableOption
 export { installSchema, renderSchemaSql, schemaVersion, type InstallSchemaOptions, type InstallSchemaResult, type SchemaOptions } from './sql/install-schema.js';
 export { migrations, defaultSchema, outboxWakeChannel, type Migration, type SchemaNames } from './sql/migrations.js';
 export { InFlight } from './util/in-flight.js';
+export { TurnCork, corkableStream, type CorkableStream } from './util/turn-cork.js';

@@ -11,12 +11,15 @@ import {
   type Target,
   onAbort,
   InFlight,
+  TurnCork,
+  corkableStream,
   whenOpen,
 } from '@pg-event-bridge/core';
-import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 
 import { invalidSubjectReason, natsSubject, resolveNatsOptions, type NatsPublisherOptions, type ResolvedNatsOptions } from './nats-options.js';
+import { PublishAcks, type PublishFailure } from './publish-acks.js';
 
 interface Pending {
   fail(error: BridgeError): void;
@@ -24,7 +27,9 @@ interface Pending {
 
 interface Connection {
   nc: NatsConnection | undefined;
-  js: JetStreamClient | undefined;
+  acks: PublishAcks | undefined;
+  /** Batches a turn's publishes into one socket write; undefined when the socket is out of reach. */
+  cork: TurnCork | undefined;
   readonly owned: boolean;
   ready: Promise<void>;
   /** `ready` resolved (set by whenOpen). */
@@ -35,6 +40,10 @@ interface Connection {
 
 // JetStream API error code of "message size exceeds maximum allowed" (the stream's max_msg_size).
 const JS_MESSAGE_TOO_LARGE = 10054;
+// JetStream API status of a stream that cannot take the message right now (no quorum, leader change).
+const JS_UNAVAILABLE = 503;
+// Header of the event id: the stream drops a message whose id it stored within its duplicate window.
+const MSG_ID_HEADER = 'Nats-Msg-Id';
 
 function unavailable(message: string, cause?: unknown): BridgeError {
   const detail = cause instanceof Error && cause.message ? `: ${cause.message}` : '';
@@ -53,11 +62,6 @@ function isNoResponders(error: unknown): boolean {
     if (e.name === 'JetStreamNotEnabled') return true;
   }
   return false;
-}
-
-function jsApiCode(error: unknown): number | undefined {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  return error instanceof Error && error.name.startsWith('JetStream') && typeof code === 'number' ? code : undefined;
 }
 
 class NatsPublisher implements Publisher {
@@ -163,18 +167,23 @@ class NatsPublisher implements Publisher {
       throw new BridgeError('ERR_BRIDGE_PAYLOAD_TOO_LARGE', `[nats] Message ${event.id} of ${event.body.length} bytes exceeds maxPayloadBytes ${this.#options.maxPayloadBytes}`);
     }
     const h = natsHeaders();
-    for (const [key, value] of Object.entries(event.headers ?? {})) h.set(key, value);
-    h.set('x-pg-channel', event.source);
-    h.set('x-routing-key', event.routingKey);
-    h.set('x-event-id', event.id);
-    if (event.contentType) h.set('content-type', event.contentType);
+    // Header lines travel inside max_payload: "key: value\r\n" each, plus the version line.
+    let headerBytes = 14 + MSG_ID_HEADER.length + 4 + Buffer.byteLength(event.id);
+    const set = (key: string, value: string) => {
+      h.set(key, value);
+      headerBytes += Buffer.byteLength(key) + Buffer.byteLength(value) + 4;
+    };
+    if (event.headers) for (const [key, value] of Object.entries(event.headers)) set(key, value);
+    set('x-pg-channel', event.source);
+    set('x-routing-key', event.routingKey);
+    set('x-event-id', event.id);
+    if (event.contentType) set('content-type', event.contentType);
+    h.set(MSG_ID_HEADER, event.id);
 
     const connection = await this.#connect(signal);
     if (signal?.aborted) throw abortError();
-    const nc = connection.nc!;
-    const serverMax = nc.info?.max_payload;
-    // Headers travel inside max_payload; 200 bytes covers the Nats-Msg-Id line and framing.
-    const size = event.body.length + Buffer.byteLength(h.toString()) + 200;
+    const serverMax = connection.nc!.info?.max_payload;
+    const size = event.body.length + headerBytes;
     if (serverMax !== undefined && size > serverMax) {
       throw new BridgeError('ERR_BRIDGE_PAYLOAD_TOO_LARGE', `[nats] Message ${event.id} needs ${size} bytes with headers; the server's max_payload is ${serverMax}`);
     }
@@ -194,30 +203,44 @@ class NatsPublisher implements Publisher {
       const pending: Pending = { fail: finish };
       connection.pending.add(pending);
       if (signal) unregister = onAbort(signal, () => finish(abortError()));
-      connection.js!.publish(subject, event.body, { msgID: event.id, headers: h, timeout: this.#options.publishTimeoutMs }).then(
-        () => finish(),
-        (error: unknown) => finish(this.#publishError(error, subject, connection)),
-      );
+      try {
+        // nats.js writes what was published at each microtask checkpoint: a system call for
+        // nearly every message without this.
+        connection.cork?.hold();
+        connection.acks!.publish(subject, event.body, h, (failure) => finish(failure && this.#publishError(failure, subject, connection)));
+      } catch (error) {
+        finish(connection.closed || connection.nc!.isClosed() ? unavailable(`Connection to ${this.#options.redactedUrl} lost`, error) : unavailable(`Publish on "${subject}" failed`, error));
+      }
     });
   }
 
-  #publishError(error: unknown, subject: string, connection: Connection): BridgeError {
-    if (isNoResponders(error)) {
-      // Retryable: right after a server restart JetStream answers "no responders" until its
-      // streams are loaded, and a stream deleted mid-stream should hold the line, not dead-letter
-      // everything (start() already refused subjects that no stream captures).
-      return new BridgeError('ERR_BRIDGE_TARGET_MISSING', `[nats] No JetStream stream captures subject "${subject}" right now; add it to a stream's subjects`, { retryable: true, cause: error });
+  #publishError(failure: PublishFailure, subject: string, connection: Connection): BridgeError {
+    switch (failure.kind) {
+      case 'no-responders':
+        // Retryable: right after a server restart JetStream answers "no responders" until its
+        // streams are loaded, and a stream deleted mid-stream should hold the line, not
+        // dead-letter everything (start() already refused subjects that no stream captures).
+        return new BridgeError('ERR_BRIDGE_TARGET_MISSING', `[nats] No JetStream stream captures subject "${subject}" right now; add it to a stream's subjects`, { retryable: true });
+      case 'api':
+        if (failure.errCode === JS_MESSAGE_TOO_LARGE || /message size exceeds/i.test(failure.description)) {
+          return new BridgeError('ERR_BRIDGE_PAYLOAD_TOO_LARGE', `[nats] The stream refused a message on "${subject}" as too large: ${failure.description}`);
+        }
+        return new BridgeError('ERR_BRIDGE_UPSTREAM_REJECTED', `[nats] The stream refused a message on "${subject}" (${failure.status}/${failure.errCode}): ${failure.description}`, {
+          retryable: failure.status === JS_UNAVAILABLE,
+        });
+      case 'invalid':
+        return unavailable(`Publish on "${subject}" got an answer that is not a JetStream PubAck (${failure.detail})`);
+      case 'timeout':
+        return connection.closed
+          ? unavailable(`Connection to ${this.#options.redactedUrl} lost`)
+          : unavailable(`No PubAck for a message on "${subject}" within ${failure.afterMs} ms`);
+      case 'subscription':
+        // The next publish opens a new connection (or, on one passed in, a new subscription).
+        connection.closed = true;
+        if (this.#connection === connection) this.#connection = undefined;
+        if (connection.owned) void connection.nc?.close().catch(() => undefined);
+        return unavailable(`The PubAck subscription on ${this.#options.redactedUrl} failed`, failure.cause);
     }
-    const code = jsApiCode(error);
-    if (code !== undefined) {
-      const message = error instanceof Error ? error.message : String(error);
-      if (code === JS_MESSAGE_TOO_LARGE || /message size exceeds/i.test(message)) {
-        return new BridgeError('ERR_BRIDGE_PAYLOAD_TOO_LARGE', `[nats] The stream refused a message on "${subject}" as too large: ${message}`, { cause: error });
-      }
-      return new BridgeError('ERR_BRIDGE_UPSTREAM_REJECTED', `[nats] The stream refused a message on "${subject}" (${code}): ${message}`, { retryable: code === 503, cause: error });
-    }
-    if (connection.closed) return unavailable(`Connection to ${this.#options.redactedUrl} lost`, error);
-    return unavailable(`Publish on "${subject}" failed`, error);
   }
 
   /** The live connection, opening a new one when there is none (first use, or after a loss). */
@@ -228,7 +251,7 @@ class NatsPublisher implements Publisher {
 
   #open(): Connection {
     const o = this.#options;
-    const connection: Connection = { nc: o.connection, js: undefined, owned: !o.connection, ready: Promise.resolve(), closed: false, pending: new Set() };
+    const connection: Connection = { nc: o.connection, acks: undefined, cork: undefined, owned: !o.connection, ready: Promise.resolve(), closed: false, pending: new Set() };
     this.#connection = connection;
     const opened: Promise<NatsConnection> = o.connection
       ? Promise.resolve(o.connection)
@@ -240,8 +263,8 @@ class NatsPublisher implements Publisher {
         // the stream already stored.
         connect({
           name: 'pg-event-bridge',
-          // nats.js otherwise builds two Error objects (stack traces included) for every publish,
-          // in case it fails: a third of the CPU per message. Our errors say where they came from.
+          // nats.js otherwise builds an Error (stack trace included) for every request, in case
+          // it fails; publishes no longer go through requests, the stream checks at start do.
           noAsyncTraces: true,
           ...o.connectionOptions,
           servers: o.servers,
@@ -254,9 +277,12 @@ class NatsPublisher implements Publisher {
     connection.ready = opened.then(
       (nc) => {
         connection.nc = nc;
-        connection.js = jetstream(nc, { timeout: o.publishTimeoutMs });
+        connection.acks = new PublishAcks(nc, o.publishTimeoutMs, o.connectionOptions.inboxPrefix);
+        const socket = corkableStream((nc as unknown as { protocol?: { transport?: { socket?: unknown } } }).protocol?.transport?.socket);
+        connection.cork = socket && new TurnCork(socket);
         void nc.closed().then((error) => {
           connection.closed = true;
+          connection.acks?.close();
           if (this.#connection === connection) this.#connection = undefined;
           const failure = unavailable(`Connection to ${o.redactedUrl} lost`, error ?? undefined);
           for (const pending of [...connection.pending]) pending.fail(failure);
@@ -276,9 +302,11 @@ class NatsPublisher implements Publisher {
   async #close(): Promise<void> {
     const connection = this.#connection;
     this.#connection = undefined;
-    if (!connection || !connection.owned) return;
+    if (!connection) return;
     await connection.ready.catch(() => undefined);
-    if (!connection.nc || connection.nc.isClosed()) return;
+    // A connection passed in stays open for its owner; only the PubAck subscription goes.
+    connection.acks?.close();
+    if (!connection.owned || !connection.nc || connection.nc.isClosed()) return;
     await connection.nc.close().catch(() => undefined);
   }
 

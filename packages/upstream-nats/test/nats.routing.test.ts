@@ -2,7 +2,7 @@ import { silentLogger, type Publisher, type Target } from '@pg-event-bridge/core
 import { makeEvent } from '@pg-event-bridge/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createNatsPublisher, invalidSubjectReason, natsSubject, natsUpstream } from '../src/index.js';
-import { natsUrl, provisionStream, uniqueSubject } from './nats-test-helpers.js';
+import { adminConnection, natsUrl, provisionStream, uniqueSubject } from './nats-test-helpers.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -79,6 +79,70 @@ describe('nats JetStream publishing', () => {
     cleanups.push(() => stream.dispose());
     const publisher = await started(createNatsPublisher({ url: natsUrl }), [stream.target]);
     await expect(publisher.publish(stream.target, makeEvent({ body: Buffer.alloc(4096) }))).rejects.toMatchObject({ code: 'ERR_BRIDGE_PAYLOAD_TOO_LARGE', retryable: false });
+  });
+});
+
+describe('nats PubAck handling', () => {
+  /** A plain subscriber on `name.>` (no stream), answering each message with `reply` or not at all. */
+  async function plainSubscriber(name: string, reply?: string): Promise<{ received: () => number }> {
+    const { nc } = await adminConnection();
+    cleanups.push(() => nc.close());
+    let received = 0;
+    nc.subscribe(`${name}.>`, {
+      callback: (_error, msg) => {
+        received += 1;
+        if (reply !== undefined) msg.respond(reply);
+      },
+    });
+    await nc.flush();
+    return { received: () => received };
+  }
+
+  it('fails a publish nobody acknowledges with a retryable ERR_BRIDGE_UPSTREAM_UNAVAILABLE after publishTimeoutMs', async () => {
+    const name = uniqueSubject('silent');
+    const subscriber = await plainSubscriber(name);
+    const publisher = await started(createNatsPublisher({ url: natsUrl, checkTargets: false, publishTimeoutMs: 300 }), []);
+    const startedAt = Date.now();
+    await expect(publisher.publish({ kind: 'subject', name }, makeEvent({ routingKey: 'signup' }))).rejects.toMatchObject({
+      code: 'ERR_BRIDGE_UPSTREAM_UNAVAILABLE',
+      retryable: true,
+      message: expect.stringContaining('within 300 ms'),
+    });
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(300);
+    expect(subscriber.received()).toBe(1);
+  });
+
+  it('fails a publish answered by something other than a stream with a retryable error naming the answer', async () => {
+    const name = uniqueSubject('imposter');
+    await plainSubscriber(name, 'not a PubAck');
+    const publisher = await started(createNatsPublisher({ url: natsUrl, checkTargets: false }), []);
+    await expect(publisher.publish({ kind: 'subject', name }, makeEvent({ routingKey: 'signup' }))).rejects.toMatchObject({
+      code: 'ERR_BRIDGE_UPSTREAM_UNAVAILABLE',
+      retryable: true,
+      message: expect.stringContaining('not a PubAck'),
+    });
+  });
+
+  it('matches each PubAck to its own publish when many are in flight, on a connection passed in', async () => {
+    const stream = await provisionStream(uniqueSubject('events'));
+    cleanups.push(() => stream.dispose());
+    const { nc } = await adminConnection();
+    cleanups.push(() => nc.close());
+    const publisher = await started(createNatsPublisher({ connection: nc }), [stream.target]);
+    const big = makeEvent({ routingKey: 'big', body: Buffer.alloc(2048, 1) });
+    const results = await Promise.allSettled([
+      ...Array.from({ length: 200 }, (_, i) => publisher.publish(stream.target, makeEvent({ routingKey: 'k', body: `m${i}` }))),
+      publisher.publish({ kind: 'subject', name: uniqueSubject('no-stream') }, makeEvent({ routingKey: 'x' })),
+      publisher.publish(stream.target, big),
+    ]);
+    expect(results.slice(0, 200).every((r) => r.status === 'fulfilled')).toBe(true);
+    expect(results[200]).toMatchObject({ status: 'rejected', reason: { code: 'ERR_BRIDGE_TARGET_MISSING' } });
+    expect(results[201]!.status).toBe('fulfilled');
+    const stored = await stream.inbox.take(201, 10_000);
+    expect(stored.slice(0, 200).map((m) => m.body.toString())).toEqual(Array.from({ length: 200 }, (_, i) => `m${i}`));
+    await publisher.stop();
+    // The connection belongs to the caller: stopping the publisher leaves it open.
+    expect(nc.isClosed()).toBe(false);
   });
 });
 
