@@ -38,6 +38,19 @@ const wal: WalAmqpResult[] = [];
 const notifyCeilings: Record<string, number> = {};
 const profiles: ProfileSummary[] = [];
 
+/** With --profile, a fresh folder for one bridge process's CPU profile. */
+async function profileDir(name: string): Promise<string | undefined> {
+  if (!options.profile) return undefined;
+  const dir = `${profileRoot}${name}`;
+  await mkdir(dir, { recursive: true });
+  return dir;
+}
+
+async function summariseProfiles(dir: string | undefined, scenario: string): Promise<void> {
+  if (!dir) return;
+  for (const file of await readdir(dir)) profiles.push(await summariseProfile(`${dir}/${file}`, scenario));
+}
+
 const log = (line: string) => console.log(`[${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
 
 try {
@@ -46,8 +59,7 @@ try {
     notifyCeilings[size] = await notifyCeiling(postgres, sender, notifyEvents, size);
     log(`NOTIFY ceiling ${size} B: ${notifyCeilings[size]}/s`);
     for (const scenario of scenarios) {
-      const cpuProfileDir = options.profile ? `${profileRoot}notify-${scenario.name}-${size}` : undefined;
-      if (cpuProfileDir) await mkdir(cpuProfileDir, { recursive: true });
+      const cpuProfileDir = await profileDir(`notify-${scenario.name}-${size}`);
       const result = await runNotifyPair(scenario, size, {
         postgres,
         sender,
@@ -66,16 +78,16 @@ try {
           `latency at ${latency.rate}/s p50 ${latency.p50Ms} p99 ${latency.p99Ms} max ${latency.maxMs} ms (${latency.count}/${latency.sent}), ` +
           `direct p99 ${latency.direct.p99Ms} ms (added ${latency.addedP99Ms}), limit ${result.limit} (client loop ${result.ceilings.brokerClientLoopBusy}, ${result.ceilings.brokerClientCpuUsPerEvent} µs CPU/event; bridge loop ${result.bridge.loopBusy}), RSS ${result.bridge.peakRssMiB} MiB`,
       );
-      if (cpuProfileDir) {
-        for (const file of await readdir(cpuProfileDir)) profiles.push(await summariseProfile(`${cpuProfileDir}/${file}`, `NOTIFY → ${scenario.name}, ${size} B`));
-      }
+      await summariseProfiles(cpuProfileDir, `NOTIFY → ${scenario.name}, ${size} B`);
     }
   }
   if (options.only.includes('wal')) {
     for (const plugin of ['pgoutput', 'wal2json'] as const) {
-      const result = await runWalAmqp({ rows: options.walRows, txRows: 1000, plugin });
+      const cpuProfileDir = await profileDir(`wal-${plugin}`);
+      const result = await runWalAmqp({ rows: options.walRows, txRows: 1000, plugin, ...(cpuProfileDir && { cpuProfileDir }) });
       wal.push(result);
       log(`${plugin} → amqp: pg_recvlogical ${result.ceilings.pgRecvlogical}/s, amqplib ${result.ceilings.amqplibConfirmed}/s, bridge ${result.bridge.eventsPerSecond}/s (ratio ${result.ratio}, ${result.bridge.cpuUsPerEvent} µs CPU/event), limit ${result.limit} (client loop ${result.ceilings.amqplibLoopBusy}, bridge loop ${result.bridge.loopBusy}), RSS ${result.bridge.peakRssMiB} MiB`);
+      await summariseProfiles(cpuProfileDir, `${plugin} → amqp`);
     }
   }
 } finally {

@@ -23,6 +23,8 @@ export interface WalAmqpOptions {
   /** Rows per inserting transaction. */
   readonly txRows: number;
   readonly plugin: 'pgoutput' | 'wal2json';
+  /** Writes the bridge process's V8 CPU profile here. */
+  readonly cpuProfileDir?: string;
 }
 
 export interface WalAmqpResult {
@@ -45,7 +47,7 @@ export interface WalAmqpResult {
 /** Forwarded body sizes of the `bench` table's rows, measured once from the bridge's output. */
 const bodyBytes = { pgoutput: 330, wal2json: 260 } as const;
 
-export async function runWalAmqp({ rows, txRows, plugin }: WalAmqpOptions): Promise<WalAmqpResult> {
+export async function runWalAmqp({ rows, txRows, plugin, cpuProfileDir }: WalAmqpOptions): Promise<WalAmqpResult> {
   const postgres = await startPrivatePostgres();
   const db = new pg.Client(postgres.url);
   await db.connect();
@@ -84,7 +86,7 @@ export async function runWalAmqp({ rows, txRows, plugin }: WalAmqpOptions): Prom
       rules: `${plugin}->exchange:${exchange}`,
       postgres: postgres.url,
       wal: { slot: 'bench_bridge', publication: 'bench_pub' },
-    });
+    }, cpuProfileDir ? { cpuProfileDir } : {});
     const warm = Math.round(rows / 10);
     const before = await bridge.published(warm);
     const started = performance.now();
