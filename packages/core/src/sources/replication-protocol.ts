@@ -50,7 +50,8 @@ export function parseLsn(text: string): Lsn {
 
 /** 22394776n → `0/155B398`, as Postgres prints it. */
 export function formatLsn(lsn: Lsn): string {
-  return `${(lsn >> 32n).toString(16).toUpperCase()}/${(lsn & 0xffffffffn).toString(16).toUpperCase()}`;
+  // Number's toString(16) is several times faster than BigInt's; each half fits in 32 bits.
+  return `${Number(lsn >> 32n).toString(16).toUpperCase()}/${Number(lsn & 0xffffffffn).toString(16).toUpperCase()}`;
 }
 
 /** Postgres timestamps in the protocol: microseconds since 2000-01-01 UTC. */

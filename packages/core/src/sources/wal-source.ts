@@ -322,13 +322,18 @@ class ReplicationStream {
   }
 }
 
+/** Makes an event's body from its id and its change's LSN (as text). */
+type EventBody = (id: string, lsnText: string) => Buffer;
+
 /** Turns XLogData payloads into events and acknowledgement units, for either plugin. */
 class WalDecoder {
   readonly #pgoutput = new PgoutputDecoder();
   #unit: AckUnit | undefined;
-  #txLsn = 0n;
+  /** The transaction's LSN and commit time as every event of it shows them, formatted once. */
+  #txLsnText = '0/0';
   #xid = 0;
   #commitTime = new Date(0);
+  #commitTimeText = '';
   #index = 0;
 
   constructor(
@@ -376,13 +381,13 @@ class WalDecoder {
   }
 
   #row(relation: PgRelation, action: string, lsn: Lsn, data: object, dataOld: object, unchanged: readonly string[]): void {
-    this.#change(relation.schema, relation.table, action, lsn, (id) =>
+    this.#change(relation.schema, relation.table, action, lsn, (id, lsnText) =>
       Buffer.from(
         JSON.stringify({
           id,
-          lsn: formatLsn(lsn),
+          lsn: lsnText,
           xid: this.#xid,
-          commitTime: this.#commitTime.toISOString(),
+          commitTime: this.#commitTimeText,
           schema: relation.schema,
           table: relation.table,
           action,
@@ -396,9 +401,10 @@ class WalDecoder {
 
   #begin(txLsn: Lsn, xid: number, commitTime: Date): void {
     this.#unit = this.stream.tracker.open();
-    this.#txLsn = txLsn;
+    this.#txLsnText = formatLsn(txLsn);
     this.#xid = xid;
     this.#commitTime = commitTime;
+    this.#commitTimeText = commitTime.toISOString();
     this.#index = 0;
   }
 
@@ -407,7 +413,7 @@ class WalDecoder {
     this.#unit = undefined;
   }
 
-  #message(prefix: string, lsn: Lsn, body: (id: string) => Buffer): void {
+  #message(prefix: string, lsn: Lsn, body: EventBody): void {
     if (prefix === heartbeatPrefix) {
       if (!this.#unit) this.stream.tracker.advanceIdle(lsn);
       return;
@@ -415,7 +421,7 @@ class WalDecoder {
     this.#emit(`message.${prefix}`, 'message', lsn, body);
   }
 
-  #change(schema: string, table: string, action: string, lsn: Lsn, body: (id: string) => Buffer): void {
+  #change(schema: string, table: string, action: string, lsn: Lsn, body: EventBody): void {
     if (!matchesWalFilters(this.filters, schema, table, action)) {
       this.#index += 1;
       return;
@@ -423,19 +429,20 @@ class WalDecoder {
     this.#emit(`${schema}.${table}.${action}`, action, lsn, body);
   }
 
-  #emit(routingKey: string, action: string, lsn: Lsn, body: (id: string) => Buffer): void {
+  #emit(routingKey: string, action: string, lsn: Lsn, body: EventBody): void {
     // Outside a transaction (wal2json without include-transaction, non-transactional messages)
     // each change is its own unit.
     const standalone = this.#unit === undefined;
     if (standalone) this.#begin(lsn, 0, new Date());
-    const id = `${formatLsn(this.#txLsn)}/${this.#index++}`;
+    const id = `${this.#txLsnText}/${this.#index++}`;
+    const lsnText = formatLsn(lsn);
     const event: BridgeEvent = {
       id,
       source: this.plugin,
       routingKey,
-      body: body(id),
+      body: body(id, lsnText),
       contentType: 'application/json',
-      headers: { 'x-wal-lsn': formatLsn(lsn), 'x-wal-action': action },
+      headers: { 'x-wal-lsn': lsnText, 'x-wal-action': action },
       timestamp: this.#commitTime,
     };
     this.#unit?.track(this.ctx.deliver(event));
