@@ -15,6 +15,9 @@ export const mqtt: UpstreamScenario = {
   async setup({ channels, id }) {
     const topic = `bench-${id}`;
     const client = await connectAsync(brokerUrl, { protocolVersion: 5, clientId: `bench-pub-${id}`, reconnectPeriod: 0 });
+    // Without Nagle's algorithm, as the publisher connects (mqtt.js leaves it on; 4 KiB messages
+    // then wait on delayed ACKs).
+    (client as unknown as { stream: { setNoDelay(noDelay: boolean): void } }).stream.setNoDelay(true);
     // mqtt.js keeps the CONNACK it connected with (typed private).
     const { connackPacket } = client as unknown as { connackPacket?: { properties?: { receiveMaximum?: number } } };
     const receiveMaximum = connackPacket?.properties?.receiveMaximum ?? 65_535;
@@ -27,7 +30,7 @@ export const mqtt: UpstreamScenario = {
       client: (to) => ({
         batchSize: 1,
         inFlight: receiveMaximum,
-        describe: `mqtt.js, QoS 1 (PUBACK), ${receiveMaximum} in flight (the broker's receive maximum, which the publisher keeps)`,
+        describe: `mqtt.js, QoS 1 (PUBACK), ${receiveMaximum} in flight (the broker's receive maximum, which the publisher keeps), TCP_NODELAY`,
         send: async ([body]) => void (await client.publishAsync(`${topic}.${to === 'burst' ? burstKey : probeKey}`, body!, { qos: 1 })),
       }),
       async consume() {

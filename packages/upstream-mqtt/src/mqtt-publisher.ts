@@ -11,11 +11,15 @@ import {
   type Target,
   onAbort,
   InFlight,
+  TurnCork,
+  corkableStream,
   whenOpen,
 } from '@pg-event-bridge/core';
-import { connect, type IClientPublishOptions, type MqttClient } from 'mqtt';
+import { connect, type MqttClient } from 'mqtt';
 
+import { directPublisher, type DirectPublish } from './mqtt-internals.js';
 import { mqttTopic, resolveMqttOptions, type MqttPublisherOptions, type ResolvedMqttOptions } from './mqtt-options.js';
+import { encodePublishPacket, type PublishPacket, type PublishProperties } from './publish-packet.js';
 
 interface Pending {
   fail(error: BridgeError): void;
@@ -28,6 +32,8 @@ interface Queued {
 
 interface Connection {
   readonly client: MqttClient;
+  /** Writes packets we encoded; undefined when this mqtt.js lacks the internals it needs. */
+  readonly direct: DirectPublish | undefined;
   ready: Promise<void>;
   /** `ready` resolved (set by whenOpen). */
   open?: boolean;
@@ -42,8 +48,8 @@ interface Connection {
   /** Publishes waiting, in call order, for the number of unacknowledged ones to drop. */
   readonly queued: Queued[];
   readonly pending: Set<Pending>;
-  /** The socket is corked until the end of this event-loop turn (see {@link writeInOneTurn}). */
-  corked?: boolean;
+  /** Batches a turn's packets into one socket write; null when the socket is out of reach. */
+  cork?: TurnCork | null;
 }
 
 // Fixed header (5) + topic length (2) + packet id (2) + properties length (4): a safe upper bound
@@ -103,7 +109,8 @@ class MqttPublisher implements Publisher {
     try {
       await this.#connect(context.signal);
       this.#state = 'running';
-      this.#logger.info({ url: this.#options.redactedUrl, protocolVersion: this.#options.protocolVersion }, '[mqtt] Connected');
+      // directPublish false: this mqtt.js lacks the internals of mqtt-internals.ts, client.publish sends.
+      this.#logger.info({ url: this.#options.redactedUrl, protocolVersion: this.#options.protocolVersion, directPublish: this.#connection?.direct !== undefined }, '[mqtt] Connected');
     } catch (error) {
       this.#state = 'new';
       this.#closeConnection(true);
@@ -131,9 +138,10 @@ class MqttPublisher implements Publisher {
     if (size > this.#options.maxPayloadBytes) {
       throw new BridgeError('ERR_BRIDGE_PAYLOAD_TOO_LARGE', `[mqtt] Message ${event.id} of ${size} bytes exceeds maxPayloadBytes ${this.#options.maxPayloadBytes}`);
     }
-    const publishOptions: IClientPublishOptions = { qos: this.#options.qos, retain: this.#options.retain };
+    const { qos, retain, protocolVersion } = this.#options;
+    let properties: PublishProperties | undefined;
     let propertyBytes = 0;
-    if (this.#options.protocolVersion === 5) {
+    if (protocolVersion === 5) {
       const userProperties: Record<string, string> = {
         ...event.headers,
         'x-pg-channel': event.source,
@@ -141,12 +149,10 @@ class MqttPublisher implements Publisher {
         'x-event-id': event.id,
       };
       propertyBytes = userPropertiesBytes(userProperties);
-      publishOptions.properties = { userProperties };
-      if (event.contentType) {
-        publishOptions.properties.contentType = event.contentType;
-        propertyBytes += Buffer.byteLength(event.contentType) + 3;
-      }
+      properties = event.contentType ? { userProperties, contentType: event.contentType } : { userProperties };
+      if (event.contentType) propertyBytes += Buffer.byteLength(event.contentType) + 3;
     }
+    const packet: PublishPacket = { topic, payload: event.body, qos, retain, messageId: 0, properties };
 
     const connection = await this.#connect(signal);
     const packetBytes = size + Buffer.byteLength(topic) + propertyBytes + PUBLISH_OVERHEAD_BYTES;
@@ -155,20 +161,25 @@ class MqttPublisher implements Publisher {
     }
     if (!connection.alive) throw unavailable(`Connection to ${this.#options.redactedUrl} lost before publishing`);
     if (signal?.aborted) throw abortError();
+    const direct = connection.direct;
+    // Encoded once, here: a publish that waits in `queued` keeps its bytes, its packet id is set when sent.
+    const bytes = direct ? encodePublishPacket(packet, protocolVersion) : undefined;
 
     return new Promise<void>((resolve, reject) => {
       let settled = false;
       let sent = false;
       let unregister: (() => void) | undefined;
-      const acknowledged = this.#options.qos > 0;
+      const acknowledged = qos > 0;
+      const done = (error?: Error | null) => finish(error ? this.#publishError(error, topic) : undefined);
       const queued: Queued = {
         cancelled: false,
         send: () => {
           sent = true;
           if (acknowledged) connection.unacknowledged += 1;
-          writeInOneTurn(connection);
-          connection.client.publish(topic, event.body, publishOptions, (error) => finish(error ? this.#publishError(error, topic) : undefined));
-          flushWhenFull(connection);
+          const cork = turnCork(connection);
+          cork?.hold();
+          if (!bytes || !direct!(packet, bytes, done)) connection.client.publish(topic, event.body, { qos, retain, properties }, done);
+          cork?.flushIfFull();
         },
       };
       const finish = (error?: BridgeError) => {
@@ -240,7 +251,7 @@ class MqttPublisher implements Publisher {
       queueQoSZero: false,
       resubscribe: false,
     });
-    const connection: Connection = { client, ready: Promise.resolve(), alive: false, closed: false, brokerMaxPacket: undefined, receiveMaximum: 65_535, unacknowledged: 0, queued: [], pending: new Set() };
+    const connection: Connection = { client, direct: directPublisher(client), ready: Promise.resolve(), alive: false, closed: false, brokerMaxPacket: undefined, receiveMaximum: 65_535, unacknowledged: 0, queued: [], pending: new Set() };
     let lastError: Error | undefined;
     // mqtt.js emits 'error' for refused connections and protocol errors; without a listener Node
     // would throw it. It is reported through the failing publishes instead.
@@ -251,6 +262,9 @@ class MqttPublisher implements Publisher {
     connection.ready = new Promise<void>((resolve, reject) => {
       client.once('connect', (connack) => {
         connection.alive = true;
+        // mqtt.js leaves Nagle's algorithm on: a PUBLISH then waits for the ACK of the previous
+        // segment (40 ms with delayed ACKs), which held 4 KiB messages to about 2,000/s.
+        (client as unknown as { stream?: { setNoDelay?: (noDelay: boolean) => void } }).stream?.setNoDelay?.(true);
         connection.brokerMaxPacket = connack.properties?.maximumPacketSize;
         // MQTT 3.1.1 has no receive maximum: Mosquitto then keeps only 20 unacknowledged QoS 2
         // messages per client (its max_inflight_messages) and drops the rest, so stay within it.
@@ -325,42 +339,14 @@ export function createMqttPublisher(options: MqttPublisherOptions = {}): Publish
 }
 
 /**
- * mqtt.js writes each packet in its own `writev` of a dozen small pieces (header, topic, every
- * user property), one system call per message. Holding the socket corked until the end of the
- * event-loop turn sends every packet of the turn in one call; mqtt.js's own cork/uncork pairs nest
- * inside. Nothing waits longer than the current turn.
+ * The connection's {@link TurnCork}, made on first use (the client has its socket by then). Each
+ * packet is one socket write, one system call per message without it; mqtt.js's own cork/uncork
+ * pairs nest inside.
  */
-function writeInOneTurn(connection: Connection): void {
-  const stream = socketOf(connection);
-  if (connection.corked || !stream) return;
-  connection.corked = true;
-  stream.cork();
-  setImmediate(() => uncork(connection, stream));
-}
-
-/**
- * Flushes at once when a turn's packets fill the socket's buffer: mqtt.js waits for 'drain' when
- * a write finds it full, which a corked socket would delay (large messages stalled that way).
- */
-function flushWhenFull(connection: Connection): void {
-  const stream = socketOf(connection);
-  if (connection.corked && stream && stream.writableLength >= stream.writableHighWaterMark / 2) uncork(connection, stream);
-}
-
-function uncork(connection: Connection, stream: CorkableStream): void {
-  if (!connection.corked) return;
-  connection.corked = false;
-  stream.uncork();
-}
-
-interface CorkableStream {
-  cork(): void;
-  uncork(): void;
-  readonly writableLength: number;
-  readonly writableHighWaterMark: number;
-}
-
-function socketOf(connection: Connection): CorkableStream | undefined {
-  const { stream } = connection.client as unknown as { stream?: Partial<CorkableStream> };
-  return typeof stream?.cork === 'function' && typeof stream.uncork === 'function' && typeof stream.writableLength === 'number' ? (stream as CorkableStream) : undefined;
+function turnCork(connection: Connection): TurnCork | undefined {
+  if (connection.cork === undefined) {
+    const socket = corkableStream((connection.client as unknown as { stream?: unknown }).stream);
+    connection.cork = socket ? new TurnCork(socket) : null;
+  }
+  return connection.cork ?? undefined;
 }

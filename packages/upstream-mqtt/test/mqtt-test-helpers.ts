@@ -1,6 +1,10 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
-import { MessageInbox, type ReceivedMessage, type TestTarget } from '@pg-event-bridge/testkit';
+import { findFreePort, MessageInbox, type ReceivedMessage, type TestTarget } from '@pg-event-bridge/testkit';
 
 export const brokerUrl = process.env.MQTT_URL ?? 'mqtt://127.0.0.1:1883';
 
@@ -43,6 +47,48 @@ export async function subscribe(name: string, options: { filters?: string[]; sep
     inbox,
     async dispose() {
       await client.endAsync(true);
+    },
+  };
+}
+
+/**
+ * A private Mosquitto on a free loopback port whose ACL lets anonymous clients use only the topics
+ * matching `allowed`: with MQTT 5 it answers a publish anywhere else with reason code 0x87.
+ */
+export async function startMosquittoWithAcl(allowed: string): Promise<{ url: string; stop(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'pgeb-mosquitto-'));
+  // Started as root, Mosquitto reads the ACL file after switching to its own user.
+  await chmod(dir, 0o755);
+  const port = await findFreePort();
+  await writeFile(join(dir, 'acl'), `topic readwrite ${allowed}\n`);
+  await writeFile(join(dir, 'mosquitto.conf'), [`listener ${port} 127.0.0.1`, 'allow_anonymous true', `acl_file ${join(dir, 'acl')}`, 'log_dest stderr', ''].join('\n'));
+  const child = spawn('mosquitto', ['-c', join(dir, 'mosquitto.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  try {
+    // Mosquitto logs "mosquitto version ... running" once its listener is open (stderr: unbuffered).
+    await new Promise<void>((resolve, reject) => {
+      let output = '';
+      const collect = (chunk: Buffer) => {
+        output += chunk.toString();
+        if (!output.includes(' running')) return;
+        child.stderr.off('data', collect);
+        child.stderr.resume();
+        resolve();
+      };
+      child.stderr.on('data', collect);
+      child.once('error', reject);
+      child.once('exit', (code) => reject(new Error(`mosquitto exited with ${code} before listening: ${output}`)));
+    });
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+      await rm(dir, { recursive: true, force: true });
     },
   };
 }

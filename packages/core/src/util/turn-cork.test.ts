@@ -14,7 +14,8 @@ async function connection(highWaterMark = 16_384): Promise<{ socket: Socket; rec
   const server = createServer((peer) => peer.on('data', (chunk: Buffer) => (received += chunk.toString())));
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  const socket = new Socket({ writableHighWaterMark: highWaterMark });
+  // net.Socket passes stream options on to its Duplex; its type does not list them.
+  const socket = new Socket({ writableHighWaterMark: highWaterMark } as ConstructorParameters<typeof Socket>[0]);
   socket.connect((server.address() as AddressInfo).port, '127.0.0.1');
   await once(socket, 'connect');
   closers.push(() => {
