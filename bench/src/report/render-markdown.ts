@@ -97,6 +97,9 @@ function summary(run: BenchRun): string[] {
   const short = pairs.filter((pair) => pair.ratio < pair.target).map((pair) => ('payloadBytes' in pair && pair.source === 'notify' ? `notify → ${pair.upstream} ${size(pair.payloadBytes)}` : `${pair.source} → amqp`));
   const amqp = run.notify.find((pair) => pair.upstream === 'amqp' && pair.payloadBytes < 1024);
   const lines = [`**Targets.** Ratio target met by ${met.length} of ${pairs.length} pairs${short.length > 0 ? `; short: ${short.join(', ')}` : ''}.`];
+  // What the bridge reaches against the relay, which shares the machine as the bridge does.
+  const relayed = run.notify.filter((pair) => pair.relay.bridgeRatio >= 0.8);
+  lines.push(`The bridge reaches at least 0.8 of the direct relay's rate on ${relayed.length} of ${run.notify.length} NOTIFY pairs.`);
   if (amqp) {
     const { latency } = amqp;
     lines.push(
