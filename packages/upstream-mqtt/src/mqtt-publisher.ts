@@ -53,7 +53,7 @@ interface Connection {
 }
 
 // Fixed header (5) + topic length (2) + packet id (2) + properties length (4): a safe upper bound
-// of what a PUBLISH adds to the topic, properties and body.
+// of what a PUBLISH adds to the topic, properties and body (when mqtt.js encodes it).
 const PUBLISH_OVERHEAD_BYTES = 13;
 
 // MQTT 5 PUBACK/PUBREC reason codes worth retrying: "server busy", "quota exceeded".
@@ -65,9 +65,11 @@ function unavailable(message: string, cause?: unknown): BridgeError {
   return new BridgeError('ERR_BRIDGE_UPSTREAM_UNAVAILABLE', `[mqtt] ${message}${detail}`, { retryable: true, cause });
 }
 
-function userPropertiesBytes(properties: Record<string, string>): number {
-  let total = 0;
-  for (const [key, value] of Object.entries(properties)) total += Buffer.byteLength(key) + Buffer.byteLength(value) + 5;
+/** An upper bound of the packet mqtt.js will write, for the broker's limit when it encodes. */
+function estimatedPacketBytes({ topic, payload, properties }: PublishPacket): number {
+  let total = payload.length + Buffer.byteLength(topic) + PUBLISH_OVERHEAD_BYTES;
+  for (const [key, value] of Object.entries(properties?.userProperties ?? {})) total += Buffer.byteLength(key) + Buffer.byteLength(value) + 5;
+  if (properties?.contentType !== undefined) total += Buffer.byteLength(properties.contentType) + 3;
   return total;
 }
 
@@ -140,7 +142,6 @@ class MqttPublisher implements Publisher {
     }
     const { qos, retain, protocolVersion } = this.#options;
     let properties: PublishProperties | undefined;
-    let propertyBytes = 0;
     if (protocolVersion === 5) {
       const userProperties: Record<string, string> = {
         ...event.headers,
@@ -148,22 +149,20 @@ class MqttPublisher implements Publisher {
         'x-routing-key': event.routingKey,
         'x-event-id': event.id,
       };
-      propertyBytes = userPropertiesBytes(userProperties);
       properties = event.contentType ? { userProperties, contentType: event.contentType } : { userProperties };
-      if (event.contentType) propertyBytes += Buffer.byteLength(event.contentType) + 3;
     }
     const packet: PublishPacket = { topic, payload: event.body, qos, retain, messageId: 0, properties };
 
     const connection = await this.#connect(signal);
-    const packetBytes = size + Buffer.byteLength(topic) + propertyBytes + PUBLISH_OVERHEAD_BYTES;
+    const direct = connection.direct;
+    // Encoded once, here: a publish that waits in `queued` keeps its bytes, its packet id is set when sent.
+    const bytes = direct ? encodePublishPacket(packet, protocolVersion) : undefined;
+    const packetBytes = bytes ? bytes.length : estimatedPacketBytes(packet);
     if (connection.brokerMaxPacket !== undefined && packetBytes > connection.brokerMaxPacket) {
       throw new BridgeError('ERR_BRIDGE_PAYLOAD_TOO_LARGE', `[mqtt] Message ${event.id} needs a ${packetBytes}-byte packet; the broker accepts at most ${connection.brokerMaxPacket}`);
     }
     if (!connection.alive) throw unavailable(`Connection to ${this.#options.redactedUrl} lost before publishing`);
     if (signal?.aborted) throw abortError();
-    const direct = connection.direct;
-    // Encoded once, here: a publish that waits in `queued` keeps its bytes, its packet id is set when sent.
-    const bytes = direct ? encodePublishPacket(packet, protocolVersion) : undefined;
 
     return new Promise<void>((resolve, reject) => {
       let settled = false;

@@ -54,14 +54,15 @@ export async function subscribe(name: string, options: { filters?: string[]; sep
 /**
  * A private Mosquitto on a free loopback port whose ACL lets anonymous clients use only the topics
  * matching `allowed`: with MQTT 5 it answers a publish anywhere else with reason code 0x87.
+ * `extraConfig` lines are added to its configuration.
  */
-export async function startMosquittoWithAcl(allowed: string): Promise<{ url: string; stop(): Promise<void> }> {
+export async function startMosquittoWithAcl(allowed: string, extraConfig: readonly string[] = []): Promise<{ url: string; stop(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'pgeb-mosquitto-'));
   // Started as root, Mosquitto reads the ACL file after switching to its own user.
   await chmod(dir, 0o755);
   const port = await findFreePort();
   await writeFile(join(dir, 'acl'), `topic readwrite ${allowed}\n`);
-  await writeFile(join(dir, 'mosquitto.conf'), [`listener ${port} 127.0.0.1`, 'allow_anonymous true', `acl_file ${join(dir, 'acl')}`, 'log_dest stderr', ''].join('\n'));
+  await writeFile(join(dir, 'mosquitto.conf'), [`listener ${port} 127.0.0.1`, 'allow_anonymous true', `acl_file ${join(dir, 'acl')}`, 'log_dest stderr', ...extraConfig, ''].join('\n'));
   const child = spawn('mosquitto', ['-c', join(dir, 'mosquitto.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {

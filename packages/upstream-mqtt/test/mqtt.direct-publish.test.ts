@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Publisher } from '@pg-event-bridge/core';
 import { createRecordingLogger, makeEvent, type RecordingLogger } from '@pg-event-bridge/testkit';
 import { connectAsync, type Packet } from 'mqtt';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createMqttPublisher, type MqttPublisherOptions } from '../src/index.js';
 import { directPublisher } from '../src/mqtt-internals.js';
 import { encodePublishPacket, type PublishPacket } from '../src/publish-packet.js';
@@ -99,6 +99,33 @@ describe('direct publish path on the real broker', () => {
     await publisher.publish(subscriber.target, makeEvent({ routingKey: 'signup', body: 'next' }));
     const [message] = await subscriber.inbox.take(1, 10_000);
     expect(message?.body.toString()).toBe('next');
+  });
+
+  it('holds messages to the broker\'s maximum packet size to the byte, dead-lettering only the larger ones', async () => {
+    const limit = 1_000;
+    const broker = await startMosquittoWithAcl('#', [`max_packet_size ${limit}`]);
+    cleanups.push(() => broker.stop());
+    const { publisher } = await started({ url: broker.url }, 'sized');
+    const subscriber = await connectAsync(broker.url, { protocolVersion: 5, reconnectPeriod: 0 });
+    cleanups.push(() => subscriber.endAsync(true));
+    const received: string[] = [];
+    subscriber.on('message', (_topic, payload) => received.push(payload.subarray(0, 4).toString()));
+    await subscriber.subscribeAsync('sized.k', { qos: 1 });
+    // The body that makes the whole PUBLISH exactly `limit` bytes, with the publisher's properties
+    // (the packet's overhead measured at a body size in the same remaining-length range).
+    const probe = makeEvent({ routingKey: 'k' });
+    const userProperties = { 'x-pg-channel': probe.source, 'x-routing-key': 'k', 'x-event-id': probe.id };
+    const overhead = encodePublishPacket({ topic: 'sized.k', payload: Buffer.alloc(500), qos: 1, retain: false, messageId: 1, properties: { userProperties } }, 5).length - 500;
+    const withBody = (bytes: number, tag: string) => ({ ...probe, body: Buffer.concat([Buffer.from(tag), Buffer.alloc(bytes - tag.length, 120)]) });
+    const fits = withBody(limit - overhead, 'fits');
+    const over = withBody(limit - overhead + 1, 'over');
+    await publisher.publish({ kind: 'topic', name: 'sized' }, fits);
+    await expect(publisher.publish({ kind: 'topic', name: 'sized' }, over)).rejects.toMatchObject({
+      code: 'ERR_BRIDGE_PAYLOAD_TOO_LARGE',
+      message: expect.stringContaining(`needs a ${limit + 1}-byte packet; the broker accepts at most ${limit}`),
+    });
+    await publisher.publish({ kind: 'topic', name: 'sized' }, { ...fits, body: Buffer.from('next') });
+    await vi.waitFor(() => expect(received).toEqual(['fits', 'next']), { timeout: 10_000 });
   });
 
   it('falls back to client.publish when the client does not fit (topic aliases), with the same messages', async () => {
