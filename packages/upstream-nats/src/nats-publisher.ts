@@ -228,6 +228,9 @@ class NatsPublisher implements Publisher {
         return new BridgeError('ERR_BRIDGE_UPSTREAM_REJECTED', `[nats] The stream refused a message on "${subject}" (${failure.status}/${failure.errCode}): ${failure.description}`, {
           retryable: failure.status === JS_UNAVAILABLE,
         });
+      case 'denied':
+        // Like MQTT's "not authorized" or a webhook's 403: dead-lettered, the stream continues.
+        return new BridgeError('ERR_BRIDGE_UPSTREAM_REJECTED', `[nats] The server refused a message on "${subject}" (${failure.detail}); allow the connection's user to publish to it`);
       case 'invalid':
         return unavailable(`Publish on "${subject}" got an answer that is not a JetStream PubAck (${failure.detail})`);
       case 'timeout':

@@ -1,4 +1,4 @@
-import { createInbox, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { createInbox, type Msg, type MsgHdrs, type NatsConnection, type Status, type Subscription } from '@nats-io/transport-node';
 
 /** Why a JetStream publish did not get a positive PubAck. */
 export type PublishFailure =
@@ -6,13 +6,26 @@ export type PublishFailure =
   | { readonly kind: 'api'; readonly status: number; readonly errCode: number; readonly description: string }
   | { readonly kind: 'invalid'; readonly detail: string }
   | { readonly kind: 'timeout'; readonly afterMs: number }
+  | { readonly kind: 'denied'; readonly detail: string }
   | { readonly kind: 'subscription'; readonly cause: Error };
 
 export type AckCallback = (failure?: PublishFailure) => void;
 
 interface Waiter {
+  readonly subject: string;
   readonly deadline: number;
   readonly done: AckCallback;
+}
+
+/** nats.js's PermissionViolationError, recognised by its fields (nats-core may come twice). */
+interface PermissionViolation extends Error {
+  readonly operation: string;
+  readonly subject: string;
+}
+
+function isPublishViolation(error: unknown): error is PermissionViolation {
+  const e = error as Partial<PermissionViolation> | undefined;
+  return e?.name === 'PermissionViolationError' && e.operation === 'publish' && typeof e.subject === 'string';
 }
 
 interface PubAckReply {
@@ -37,6 +50,7 @@ export class PublishAcks {
   readonly #timeoutMs: number;
   readonly #waiting = new Map<string, Waiter>();
   readonly #sweeper: NodeJS.Timeout;
+  readonly #statuses: AsyncIterable<Status>;
   #next = 0;
   #failed: PublishFailure | undefined;
 
@@ -47,6 +61,8 @@ export class PublishAcks {
     this.#subscription = nc.subscribe(`${this.#prefix}*`, { callback: (error, msg) => (error ? this.#fail(error) : this.#settle(msg)) });
     this.#sweeper = setInterval(() => this.#sweep(), Math.min(1_000, Math.max(20, timeoutMs / 10)));
     this.#sweeper.unref();
+    this.#statuses = nc.status();
+    void this.#watch(this.#statuses);
   }
 
   /** False once the reply subscription failed; a new PublishAcks is needed. */
@@ -66,12 +82,13 @@ export class PublishAcks {
     }
     const token = (this.#next++).toString(36);
     this.#nc.publish(subject, body, { reply: this.#prefix + token, headers });
-    this.#waiting.set(token, { deadline: Date.now() + this.#timeoutMs, done });
+    this.#waiting.set(token, { subject, deadline: Date.now() + this.#timeoutMs, done });
   }
 
   /** Stops listening; publishes still waiting get no callback (their owner fails them). */
   close(): void {
     clearInterval(this.#sweeper);
+    (this.#statuses as { stop?: () => void }).stop?.();
     this.#waiting.clear();
     if (!this.#subscription.isClosed()) this.#subscription.unsubscribe();
   }
@@ -93,6 +110,24 @@ export class PublishAcks {
       if (waiter.deadline > now) break;
       this.#waiting.delete(token);
       waiter.done({ kind: 'timeout', afterMs: this.#timeoutMs });
+    }
+  }
+
+  /**
+   * The server drops a message its user may not publish, answers `-ERR 'Permissions Violation
+   * for Publish to "<subject>"'` and keeps the connection: without this the publish would only
+   * time out. The server handles a connection's messages in order, so the refusal is for the
+   * oldest message to that subject still waiting.
+   */
+  async #watch(statuses: AsyncIterable<Status>): Promise<void> {
+    for await (const status of statuses) {
+      if (status.type !== 'error' || !isPublishViolation(status.error)) continue;
+      for (const [token, waiter] of this.#waiting) {
+        if (waiter.subject !== status.error.subject) continue;
+        this.#waiting.delete(token);
+        waiter.done({ kind: 'denied', detail: status.error.message });
+        break;
+      }
     }
   }
 

@@ -1,7 +1,11 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { MessageInbox, type ReceivedMessage, type TestTarget } from '@pg-event-bridge/testkit';
+import { findFreePort, MessageInbox, waitFor, type ReceivedMessage, type TestTarget } from '@pg-event-bridge/testkit';
 
 export const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 
@@ -49,4 +53,44 @@ export async function provisionStream(name: string, streamConfig: { duplicate_wi
       await nc.close();
     },
   };
+}
+
+/**
+ * A private nats-server with JetStream on a free loopback port, whose one user (`bridge`,
+ * password `secret`) may not publish to subjects matching `denied`.
+ */
+export async function startNatsDenyingPublish(denied: string): Promise<{ url: string; connect(): Promise<NatsConnection>; stop(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'pgeb-nats-'));
+  const port = await findFreePort();
+  const config = [
+    `listen: 127.0.0.1:${port}`,
+    `jetstream { store_dir: ${JSON.stringify(dir)} }`,
+    `authorization { users = [ { user: bridge, password: secret, permissions: { publish: { deny: [${JSON.stringify(denied)}] } } } ] }`,
+    '',
+  ].join('\n');
+  await writeFile(join(dir, 'nats.conf'), config);
+  const child = spawn('nats-server', ['-c', join(dir, 'nats.conf')], { stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `nats://bridge:secret@127.0.0.1:${port}`;
+  const stop = async () => {
+    child.kill('SIGTERM');
+    await exited;
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`nats-server exited with ${child.exitCode}`);
+        return connect({ servers: `127.0.0.1:${port}`, user: 'bridge', pass: 'secret' }).then(
+          (nc) => nc.close().then(() => true),
+          () => false,
+        );
+      },
+      { timeoutMs: 15_000, what: `nats-server on ${port}` },
+    );
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url, connect: () => connect({ servers: `127.0.0.1:${port}`, user: 'bridge', pass: 'secret' }), stop };
 }

@@ -2,7 +2,8 @@ import { silentLogger, type Publisher, type Target } from '@pg-event-bridge/core
 import { makeEvent } from '@pg-event-bridge/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createNatsPublisher, invalidSubjectReason, natsSubject, natsUpstream } from '../src/index.js';
-import { adminConnection, natsUrl, provisionStream, uniqueSubject } from './nats-test-helpers.js';
+import { adminConnection, natsUrl, provisionStream, startNatsDenyingPublish, uniqueSubject } from './nats-test-helpers.js';
+import { jetstreamManager } from '@nats-io/jetstream';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -121,6 +122,24 @@ describe('nats PubAck handling', () => {
       retryable: true,
       message: expect.stringContaining('not a PubAck'),
     });
+  });
+
+  it('dead-letters a message the user may not publish (ERR_BRIDGE_UPSTREAM_REJECTED, at once) and goes on with the next', async () => {
+    const server = await startNatsDenyingPublish('denied.>');
+    cleanups.push(() => server.stop());
+    const admin = await server.connect();
+    cleanups.push(() => admin.close());
+    await (await jetstreamManager(admin)).streams.add({ name: 'ALLOWED', subjects: ['allowed.>'] });
+    const publisher = await started(createNatsPublisher({ url: server.url, checkTargets: false, publishTimeoutMs: 10_000 }), []);
+    const startedAt = Date.now();
+    await expect(publisher.publish({ kind: 'subject', name: 'denied' }, makeEvent({ routingKey: 'signup' }))).rejects.toMatchObject({
+      code: 'ERR_BRIDGE_UPSTREAM_REJECTED',
+      retryable: false,
+      message: expect.stringMatching(/refused a message on "denied\.signup" \(Permissions Violation for Publish to "denied\.signup"\)/),
+    });
+    // Well before the 10 s PubAck timeout: the server's refusal was matched to the publish.
+    expect(Date.now() - startedAt).toBeLessThan(5_000);
+    await publisher.publish({ kind: 'subject', name: 'allowed' }, makeEvent({ routingKey: 'signup' }));
   });
 
   it('matches each PubAck to its own publish when many are in flight, on a connection passed in', async () => {
