@@ -16,7 +16,7 @@ import {
   whenOpen,
 } from '@pg-event-bridge/core';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { connect, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
+import { connect, headers as natsHeaders, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 
 import { invalidSubjectReason, natsSubject, resolveNatsOptions, type NatsPublisherOptions, type ResolvedNatsOptions } from './nats-options.js';
 import { PublishAcks, type PublishFailure } from './publish-acks.js';
@@ -167,26 +167,15 @@ class NatsPublisher implements Publisher {
       throw new BridgeError('ERR_BRIDGE_PAYLOAD_TOO_LARGE', `[nats] Message ${event.id} of ${event.body.length} bytes exceeds maxPayloadBytes ${this.#options.maxPayloadBytes}`);
     }
     const h = natsHeaders();
-    // Header lines travel inside max_payload: "key: value\r\n" each, plus the version line.
-    let headerBytes = 14 + MSG_ID_HEADER.length + 4 + Buffer.byteLength(event.id);
-    const set = (key: string, value: string) => {
-      h.set(key, value);
-      headerBytes += Buffer.byteLength(key) + Buffer.byteLength(value) + 4;
-    };
-    if (event.headers) for (const [key, value] of Object.entries(event.headers)) set(key, value);
-    set('x-pg-channel', event.source);
-    set('x-routing-key', event.routingKey);
-    set('x-event-id', event.id);
-    if (event.contentType) set('content-type', event.contentType);
+    if (event.headers) for (const [key, value] of Object.entries(event.headers)) h.set(key, value);
+    h.set('x-pg-channel', event.source);
+    h.set('x-routing-key', event.routingKey);
+    h.set('x-event-id', event.id);
+    if (event.contentType) h.set('content-type', event.contentType);
     h.set(MSG_ID_HEADER, event.id);
 
     const connection = await this.#connect(signal);
     if (signal?.aborted) throw abortError();
-    const serverMax = connection.nc!.info?.max_payload;
-    const size = event.body.length + headerBytes;
-    if (serverMax !== undefined && size > serverMax) {
-      throw new BridgeError('ERR_BRIDGE_PAYLOAD_TOO_LARGE', `[nats] Message ${event.id} needs ${size} bytes with headers; the server's max_payload is ${serverMax}`);
-    }
     if (connection.closed) throw unavailable(`Connection to ${this.#options.redactedUrl} lost before publishing`);
 
     return new Promise<void>((resolve, reject) => {
@@ -209,9 +198,21 @@ class NatsPublisher implements Publisher {
         connection.cork?.hold();
         connection.acks!.publish(subject, event.body, h, (failure) => finish(failure && this.#publishError(failure, subject, connection)));
       } catch (error) {
-        finish(connection.closed || connection.nc!.isClosed() ? unavailable(`Connection to ${this.#options.redactedUrl} lost`, error) : unavailable(`Publish on "${subject}" failed`, error));
+        finish(this.#sendError(error, event, h, subject, connection));
       }
     });
+  }
+
+  /** What `nc.publish` threw, before sending anything. */
+  #sendError(error: unknown, event: BridgeEvent, headers: MsgHdrs, subject: string, connection: Connection): BridgeError {
+    const serverMax = connection.nc?.info?.max_payload;
+    // nats.js checks the body and the encoded headers against the server's max_payload.
+    if (serverMax !== undefined && error instanceof Error && /max_payload/i.test(error.message)) {
+      const headerBytes = Buffer.byteLength(headers.toString());
+      return new BridgeError('ERR_BRIDGE_PAYLOAD_TOO_LARGE', `[nats] Message ${event.id} needs ${event.body.length + headerBytes} bytes with its ${headerBytes} bytes of headers; the server's max_payload is ${serverMax}`, { cause: error });
+    }
+    if (connection.closed || connection.nc?.isClosed()) return unavailable(`Connection to ${this.#options.redactedUrl} lost`, error);
+    return unavailable(`Publish on "${subject}" failed`, error);
   }
 
   #publishError(failure: PublishFailure, subject: string, connection: Connection): BridgeError {

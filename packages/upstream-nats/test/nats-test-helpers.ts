@@ -56,16 +56,18 @@ export async function provisionStream(name: string, streamConfig: { duplicate_wi
 }
 
 /**
- * A private nats-server with JetStream on a free loopback port, whose one user (`bridge`,
- * password `secret`) may not publish to subjects matching `denied`.
+ * A private nats-server with JetStream on a free loopback port and one user (`bridge`, password
+ * `secret`), which may not publish to subjects matching `denyPublish`; `maxPayload` sets the
+ * server's max_payload.
  */
-export async function startNatsDenyingPublish(denied: string): Promise<{ url: string; connect(): Promise<NatsConnection>; stop(): Promise<void> }> {
+export async function startPrivateNats(settings: { denyPublish?: string; maxPayload?: number } = {}): Promise<{ url: string; connect(): Promise<NatsConnection>; stop(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'pgeb-nats-'));
   const port = await findFreePort();
   const config = [
     `listen: 127.0.0.1:${port}`,
     `jetstream { store_dir: ${JSON.stringify(dir)} }`,
-    `authorization { users = [ { user: bridge, password: secret, permissions: { publish: { deny: [${JSON.stringify(denied)}] } } } ] }`,
+    `authorization { users = [ { user: bridge, password: secret${settings.denyPublish === undefined ? '' : `, permissions: { publish: { deny: [${JSON.stringify(settings.denyPublish)}] } }`} } ] }`,
+    ...(settings.maxPayload === undefined ? [] : [`max_payload: ${settings.maxPayload}`]),
     '',
   ].join('\n');
   await writeFile(join(dir, 'nats.conf'), config);

@@ -2,7 +2,7 @@ import { silentLogger, type Publisher, type Target } from '@pg-event-bridge/core
 import { makeEvent } from '@pg-event-bridge/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createNatsPublisher, invalidSubjectReason, natsSubject, natsUpstream } from '../src/index.js';
-import { adminConnection, natsUrl, provisionStream, startNatsDenyingPublish, uniqueSubject } from './nats-test-helpers.js';
+import { adminConnection, natsUrl, provisionStream, startPrivateNats, uniqueSubject } from './nats-test-helpers.js';
 import { jetstreamManager } from '@nats-io/jetstream';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -125,7 +125,7 @@ describe('nats PubAck handling', () => {
   });
 
   it('dead-letters a message the user may not publish (ERR_BRIDGE_UPSTREAM_REJECTED, at once) and goes on with the next', async () => {
-    const server = await startNatsDenyingPublish('denied.>');
+    const server = await startPrivateNats({ denyPublish: 'denied.>' });
     cleanups.push(() => server.stop());
     const admin = await server.connect();
     cleanups.push(() => admin.close());
@@ -140,6 +140,23 @@ describe('nats PubAck handling', () => {
     // Well before the 10 s PubAck timeout: the server's refusal was matched to the publish.
     expect(Date.now() - startedAt).toBeLessThan(5_000);
     await publisher.publish({ kind: 'subject', name: 'allowed' }, makeEvent({ routingKey: 'signup' }));
+  });
+
+  it('dead-letters a message over the server\'s max_payload, headers included, and goes on with the next', async () => {
+    const server = await startPrivateNats({ maxPayload: 2_048 });
+    cleanups.push(() => server.stop());
+    const admin = await server.connect();
+    cleanups.push(() => admin.close());
+    await (await jetstreamManager(admin)).streams.add({ name: 'SIZED', subjects: ['sized.>'] });
+    const publisher = await started(createNatsPublisher({ url: server.url, checkTargets: false }), []);
+    const target = { kind: 'subject', name: 'sized' };
+    // The body alone fits; with the bridge's header lines it does not.
+    await expect(publisher.publish(target, makeEvent({ routingKey: 'k', body: Buffer.alloc(2_000) }))).rejects.toMatchObject({
+      code: 'ERR_BRIDGE_PAYLOAD_TOO_LARGE',
+      retryable: false,
+      message: expect.stringContaining("the server's max_payload is 2048"),
+    });
+    await publisher.publish(target, makeEvent({ routingKey: 'k', body: Buffer.alloc(1_000) }));
   });
 
   it('matches each PubAck to its own publish when many are in flight, on a connection passed in', async () => {
