@@ -73,9 +73,11 @@ export async function runWalAmqp({ rows, txRows, plugin, cpuProfileDir }: WalAmq
       await exec(`${binDir}/pg_recvlogical`, ['-d', postgres.url, '-S', 'bench_ceiling', '--start', '-E', endLsn, '--no-loop', '-f', '/dev/null', ...options], { maxBuffer: 1 << 20 });
     });
 
-    // 2. RabbitMQ's ceiling: amqplib alone, confirms on, bodies of the same size.
+    // 2. RabbitMQ's ceiling: amqplib alone, confirms on, bodies of the same size and the metadata
+    // the bridge gives a WAL change (content type, LSN and action headers).
     const confirm = await connection.createConfirmChannel();
-    const amqpCeiling = await brokerCeiling(confirmPlan(confirm, exchange, 'public.bench.insert'), rows, bodyBytes[plugin], 1);
+    const walMetadata = { contentType: 'application/json', headers: { 'x-wal-lsn': endLsn, 'x-wal-action': 'insert' } };
+    const amqpCeiling = await brokerCeiling(confirmPlan(confirm, exchange, plugin, 'public.bench.insert', walMetadata), rows, bodyBytes[plugin], 1);
     await confirm.close();
 
     // 3. The bridge in its own process, timed from its first tenth of the changes (process start-up,

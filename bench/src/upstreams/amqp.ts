@@ -1,6 +1,7 @@
 /** NOTIFY → RabbitMQ topic exchange, publisher confirms with `mandatory`. */
 import { createAmqpPublisher, type AmqpPublisherOptions } from '@pg-event-bridge/upstream-amqp';
 import amqplib from 'amqplib';
+import { bridgeHeaders, bridgeMetadata, type BridgeMetadata } from '../bridge-metadata.js';
 import type { PublishPlan } from '../ceilings.js';
 import { latencyRecorder } from '../latency.js';
 import { burstKey, probeKey } from '../payload.js';
@@ -20,16 +21,28 @@ export async function declareSinkExchange(connection: amqplib.ChannelModel, exch
   return channel;
 }
 
-/** amqplib alone: `mandatory`, publisher confirms, 1,000 in flight (the bridge's window). */
-export function confirmPlan(confirm: amqplib.ConfirmChannel, exchange: string, routingKey: string): PublishPlan {
+/**
+ * amqplib alone: `mandatory`, publisher confirms, 1,000 in flight (the bridge's window), with the
+ * properties and headers the bridge's publisher sets.
+ */
+export function confirmPlan(confirm: amqplib.ConfirmChannel, exchange: string, source: string, routingKey: string, extra: Pick<BridgeMetadata, 'contentType' | 'headers'> = {}): PublishPlan {
   return {
     batchSize: 1,
     inFlight: 1000,
-    describe: 'amqplib confirm channel, mandatory, 1,000 in flight',
-    send: ([body], first) =>
-      new Promise<void>((resolve, reject) =>
-        confirm.publish(exchange, routingKey, body!, { mandatory: true, messageId: String(first) }, (error) => (error ? reject(error) : resolve())),
-      ),
+    describe: 'amqplib confirm channel, mandatory, 1,000 in flight, the bridge’s properties and headers',
+    send: ([body]) =>
+      new Promise<void>((resolve, reject) => {
+        const metadata = bridgeMetadata(source, routingKey, extra);
+        const options = {
+          mandatory: true,
+          messageId: metadata.id,
+          timestamp: Math.floor(metadata.timestamp.getTime() / 1000),
+          contentType: metadata.contentType,
+          appId: 'pg-event-bridge',
+          headers: bridgeHeaders(metadata),
+        };
+        confirm.publish(exchange, routingKey, body!, options, (error) => (error ? reject(error) : resolve()));
+      }),
   };
 }
 
@@ -46,7 +59,7 @@ export const amqp: UpstreamScenario = {
     return {
       rules: `${channels.burst}->exchange:${exchange}, ${channels.probe}->exchange:${exchange}`,
       publisherOptions: { url: rabbitUrl } satisfies AmqpPublisherOptions,
-      client: (to) => confirmPlan(confirm, exchange, to === 'burst' ? burstKey : probeKey),
+      client: (to) => confirmPlan(confirm, exchange, channels[to], to === 'burst' ? burstKey : probeKey),
       async consume() {
         const probe = await admin.assertQueue('', { exclusive: true });
         await admin.bindQueue(probe.queue, exchange, probeKey);

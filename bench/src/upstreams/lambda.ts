@@ -1,6 +1,7 @@
 /** NOTIFY → Lambda on serverless-offline (real handler code): Invoke, `Event` type, one at a time. */
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { createLambdaPublisher, type LambdaPublisherOptions } from '@pg-event-bridge/upstream-lambda';
+import { createLambdaPublisher, toLambdaEnvelope, type LambdaPublisherOptions } from '@pg-event-bridge/upstream-lambda';
+import { bridgeMetadata } from '../bridge-metadata.js';
 import { burstKey, probeKey } from '../payload.js';
 import { emulatorConfig } from '../services/aws-emulator.js';
 import { receiverLatencies } from '../services/receiver-latencies.js';
@@ -23,8 +24,8 @@ export const lambda: UpstreamScenario = {
         batchSize: 1,
         inFlight: 1,
         describe: 'AWS SDK Invoke (Event) of the same envelope, one call in flight (the publisher’s default, keeps order)',
-        send: async ([body], first) => {
-          const envelope = { id: String(first), channel: channels[to], routingKey: to === 'burst' ? burstKey : probeKey, body: body!.toString(), bodyEncoding: 'utf8', headers: {}, timestamp: new Date().toISOString() };
+        send: async ([body]) => {
+          const envelope = toLambdaEnvelope({ ...bridgeMetadata(channels[to], to === 'burst' ? burstKey : probeKey), body: body! });
           const { FunctionError } = await client.send(new InvokeCommand({ FunctionName: to === 'burst' ? sink : probe, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(envelope)) }));
           if (FunctionError) throw new Error(`Invoke failed: ${FunctionError}`);
         },

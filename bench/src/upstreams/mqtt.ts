@@ -1,6 +1,7 @@
 /** NOTIFY → Mosquitto, MQTT 5, QoS 1 (publish resolves on PUBACK). */
 import { createMqttPublisher, type MqttPublisherOptions } from '@pg-event-bridge/upstream-mqtt';
 import { connectAsync } from 'mqtt';
+import { bridgeHeaders, bridgeMetadata } from '../bridge-metadata.js';
 import { latencyRecorder } from '../latency.js';
 import { burstKey, probeKey } from '../payload.js';
 import type { UpstreamScenario } from './upstream-scenario.js';
@@ -30,8 +31,12 @@ export const mqtt: UpstreamScenario = {
       client: (to) => ({
         batchSize: 1,
         inFlight: receiveMaximum,
-        describe: `mqtt.js, QoS 1 (PUBACK), ${receiveMaximum} in flight (the broker's receive maximum, which the publisher keeps), TCP_NODELAY`,
-        send: async ([body]) => void (await client.publishAsync(`${topic}.${to === 'burst' ? burstKey : probeKey}`, body!, { qos: 1 })),
+        describe: `mqtt.js, QoS 1 (PUBACK), ${receiveMaximum} in flight (the broker's receive maximum, which the publisher keeps), TCP_NODELAY, the bridge’s user properties`,
+        send: async ([body]) => {
+          const routingKey = to === 'burst' ? burstKey : probeKey;
+          const userProperties = bridgeHeaders(bridgeMetadata(channels[to], routingKey));
+          await client.publishAsync(`${topic}.${routingKey}`, body!, { qos: 1, properties: { userProperties } });
+        },
       }),
       async consume() {
         const subscriber = await connectAsync(brokerUrl, { protocolVersion: 5, clientId: `bench-sub-${id}`, reconnectPeriod: 0 });

@@ -1,8 +1,8 @@
 /** NOTIFY → NATS JetStream (publish resolves on the stream's ack, message-id de-duplication). */
-import { randomUUID } from 'node:crypto';
 import { DeliverPolicy, DiscardPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, createInbox, headers } from '@nats-io/transport-node';
 import { createNatsPublisher, type NatsPublisherOptions } from '@pg-event-bridge/upstream-nats';
+import { bridgeHeaders, bridgeMetadata } from '../bridge-metadata.js';
 import { latencyRecorder } from '../latency.js';
 import { burstKey, probeKey } from '../payload.js';
 import type { UpstreamScenario } from './upstream-scenario.js';
@@ -37,23 +37,26 @@ export const nats: UpstreamScenario = {
         settle?.(ack.error ? new Error(ack.error.description) : undefined);
       },
     });
-    const publish = (to: 'burst' | 'probe', body: Buffer, msgID: string) =>
+    // The bridge's headers, its event id as the message id (JetStream de-duplicates on it).
+    const publish = (to: 'burst' | 'probe', body: Buffer) =>
       new Promise<void>((resolve, reject) => {
         const token = (next++).toString(36);
         acks.set(token, (error) => (error ? reject(error) : resolve()));
+        const routingKey = to === 'burst' ? burstKey : probeKey;
+        const metadata = bridgeMetadata(channels[to], routingKey);
         const h = headers();
-        h.set('Nats-Msg-Id', msgID);
-        nc.publish(`${subject}.${to === 'burst' ? burstKey : probeKey}`, body, { reply: `${inbox}.${token}`, headers: h });
+        for (const [name, value] of Object.entries(bridgeHeaders(metadata))) h.set(name, value);
+        h.set('Nats-Msg-Id', metadata.id);
+        nc.publish(`${subject}.${routingKey}`, body, { reply: `${inbox}.${token}`, headers: h });
       });
     return {
       rules: `${channels.burst}->subject:${subject}, ${channels.probe}->subject:${subject}`,
       publisherOptions: { url: natsUrl } satisfies NatsPublisherOptions,
-      // Message ids unique per plan: JetStream would drop a repeated one as a duplicate.
-      client: (to, nonce = randomUUID().slice(0, 8)) => ({
+      client: (to) => ({
         batchSize: 1,
         inFlight: 1000,
-        describe: 'nats.js core publish with a Nats-Msg-Id header and a reply inbox, awaiting each PubAck, 1,000 in flight',
-        send: ([body], first) => publish(to, body!, `client-${to}-${nonce}-${first}`),
+        describe: 'nats.js core publish with the bridge’s headers (Nats-Msg-Id included) and a reply inbox, awaiting each PubAck, 1,000 in flight',
+        send: ([body]) => publish(to, body!),
       }),
       async consume() {
         const consumer = await js.consumers.get(stream, { filter_subjects: `${subject}.${probeKey}`, deliver_policy: DeliverPolicy.New });

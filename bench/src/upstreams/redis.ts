@@ -1,6 +1,7 @@
 /** NOTIFY → Redis: pub/sub (PUBLISH) and streams (XADD), both with ioredis auto-pipelining. */
 import { createRedisPublisher, redisStreamFields, type RedisPublisherOptions } from '@pg-event-bridge/upstream-redis';
 import { Redis } from 'ioredis';
+import { bridgeMetadata } from '../bridge-metadata.js';
 import { latencyRecorder } from '../latency.js';
 import { burstKey, probeKey } from '../payload.js';
 import type { UpstreamScenario } from './upstream-scenario.js';
@@ -48,7 +49,6 @@ export const redisStream: UpstreamScenario = {
     const sink = `bench-${id}-sink`;
     const probe = `bench-${id}-probe`;
     const client = new Redis(redisUrl, { enableAutoPipelining: true });
-    let sequence = 0;
     return {
       rules: `${channels.burst}->stream:${sink}, ${channels.probe}->stream:${probe}`,
       publisherOptions: { url: redisUrl, streamMaxLen } satisfies RedisPublisherOptions,
@@ -57,7 +57,7 @@ export const redisStream: UpstreamScenario = {
         inFlight: 1000,
         describe: 'ioredis XADD MAXLEN ~ with the bridge’s fields, auto-pipelining, 1,000 in flight',
         send: async ([body]) => {
-          const fields = redisStreamFields({ id: String((sequence += 1)), source: channels[to], routingKey: to === 'burst' ? burstKey : probeKey, body: body! });
+          const fields = redisStreamFields({ ...bridgeMetadata(channels[to], to === 'burst' ? burstKey : probeKey), body: body! });
           await client.xadd(to === 'burst' ? sink : probe, 'MAXLEN', '~', streamMaxLen, '*', ...fields);
         },
       }),

@@ -2,6 +2,7 @@
 import { CreateTopicCommand, DeleteTopicCommand, PublishBatchCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { DeleteQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createSnsPublisher, type SnsPublisherOptions } from '@pg-event-bridge/upstream-sns';
+import { bridgeAttributes, bridgeMetadata } from '../bridge-metadata.js';
 import { burstKey, probeKey } from '../payload.js';
 import { consumeQueue, createQueue, emulatorConfig } from '../services/aws-emulator.js';
 import type { UpstreamScenario } from './upstream-scenario.js';
@@ -27,12 +28,12 @@ export const sns: UpstreamScenario = {
       client: (to) => ({
         batchSize: 10,
         inFlight: 1,
-        describe: 'AWS SDK PublishBatch of 10, one call in flight (the publisher’s default, keeps order)',
+        describe: 'AWS SDK PublishBatch of 10 with the bridge’s message attributes, one call in flight (the publisher’s default, keeps order)',
         send: async (bodies, first) => {
           const PublishBatchRequestEntries = bodies.map((body, i) => ({
             Id: String(i),
             Message: body.toString(),
-            MessageAttributes: { routing_key: { DataType: 'String', StringValue: to === 'burst' ? burstKey : probeKey } },
+            MessageAttributes: bridgeAttributes(bridgeMetadata(channels[to], to === 'burst' ? burstKey : probeKey)),
           }));
           const { Failed = [] } = await client.send(new PublishBatchCommand({ TopicArn: to === 'burst' ? sinkArn : probeArn, PublishBatchRequestEntries }));
           if (Failed.length > 0) throw new Error(`PublishBatch failed from ${first}: ${Failed[0]!.Message}`);

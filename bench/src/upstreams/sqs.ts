@@ -1,6 +1,7 @@
 /** NOTIFY → SQS on the fauxqs emulator: SendMessageBatch, one batch in flight per queue. */
 import { DeleteQueueCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createSqsPublisher, type SqsPublisherOptions } from '@pg-event-bridge/upstream-sqs';
+import { bridgeAttributes, bridgeMetadata } from '../bridge-metadata.js';
 import { burstKey, probeKey } from '../payload.js';
 import { consumeQueue, createQueue, emulatorConfig } from '../services/aws-emulator.js';
 import type { UpstreamScenario } from './upstream-scenario.js';
@@ -20,12 +21,12 @@ export const sqs: UpstreamScenario = {
       client: (to) => ({
         batchSize: 10,
         inFlight: 1,
-        describe: 'AWS SDK SendMessageBatch of 10, one call in flight (the publisher’s default, keeps order)',
+        describe: 'AWS SDK SendMessageBatch of 10 with the bridge’s message attributes, one call in flight (the publisher’s default, keeps order)',
         send: async (bodies, first) => {
           const Entries = bodies.map((body, i) => ({
             Id: String(i),
             MessageBody: body.toString(),
-            MessageAttributes: { routing_key: { DataType: 'String', StringValue: to === 'burst' ? burstKey : probeKey } },
+            MessageAttributes: bridgeAttributes(bridgeMetadata(channels[to], to === 'burst' ? burstKey : probeKey)),
           }));
           const { Failed = [] } = await client.send(new SendMessageBatchCommand({ QueueUrl: (to === 'burst' ? sink : probe).url, Entries }));
           if (Failed.length > 0) throw new Error(`SendMessageBatch failed from ${first}: ${Failed[0]!.Message}`);

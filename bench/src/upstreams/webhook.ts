@@ -1,5 +1,7 @@
 /** NOTIFY → webhook: POST to an HTTP receiver in its own process, 2xx = accepted, one per URL at a time. */
 import { createWebhookPublisher, type WebhookPublisherOptions } from '@pg-event-bridge/upstream-webhook';
+import { bridgeMetadata } from '../bridge-metadata.js';
+import { burstKey, probeKey } from '../payload.js';
 import { receiverLatencies } from '../services/receiver-latencies.js';
 import type { UpstreamScenario } from './upstream-scenario.js';
 
@@ -16,9 +18,18 @@ export const webhook: UpstreamScenario = {
       client: (to) => ({
         batchSize: 1,
         inFlight: 1,
-        describe: 'fetch POST, awaiting the 204, one request in flight (the publisher keeps one per URL)',
+        describe: 'fetch POST with the bridge’s headers, awaiting the 204, one request in flight (the publisher keeps one per URL)',
         send: async ([body]) => {
-          const response = await fetch(urls[to], { method: 'POST', body: body!, headers: { 'content-type': 'application/octet-stream' } });
+          const metadata = bridgeMetadata(channels[to], to === 'burst' ? burstKey : probeKey);
+          const headers = {
+            'user-agent': 'pg-event-bridge-webhook',
+            'content-type': 'text/plain; charset=utf-8',
+            'x-event-channel': metadata.source,
+            'x-event-routing-key': metadata.routingKey,
+            'x-event-id': metadata.id,
+            'x-event-timestamp': metadata.timestamp.toISOString(),
+          };
+          const response = await fetch(urls[to], { method: 'POST', body: body!, headers });
           await response.arrayBuffer();
           if (!response.ok) throw new Error(`receiver answered ${response.status}`);
         },
