@@ -197,8 +197,9 @@ class MqttPublisher implements Publisher {
       const pending: Pending = { fail: finish };
       connection.pending.add(pending);
       if (signal) unregister = onAbort(signal, () => finish(abortError()));
-      // Mosquitto answers "quota exceeded" (0x97) beyond its receive maximum (20 by default)
-      // instead of queueing, so publishes past it wait here, in call order.
+      // MQTT 5 forbids more unacknowledged QoS 1/2 publishes than the broker's receive maximum
+      // (Mosquitto announces 20). A broker may let it pass (Mosquitto did with 40), answer "quota
+      // exceeded" (0x97) or disconnect (0x93), so publishes past it wait here, in call order.
       if (!acknowledged || (connection.queued.length === 0 && connection.unacknowledged < connection.receiveMaximum)) queued.send();
       else connection.queued.push(queued);
     });
