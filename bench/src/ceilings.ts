@@ -2,8 +2,9 @@
  * The raw ceilings a pair is compared with, each measured alone:
  *   - the source: a pg client LISTENing and counting notifications sent as fast as Postgres emits
  *     them (WAL's pg_recvlogical ceiling lives in wal-amqp.ts);
- *   - the broker: its own client publishing bodies of the same size with the same acknowledgement
- *     level and the same in-flight shape as the bridge's publisher.
+ *   - the broker: its own client publishing bodies of the same size, with the bridge's metadata
+ *     (bridge-metadata.ts), the same acknowledgement level and the same in-flight shape as the
+ *     bridge's publisher.
  */
 import pg from 'pg';
 import { round, timeRate } from './measure.js';
