@@ -132,6 +132,56 @@ describe('NOTIFY source', () => {
     expect(sink.received.map((e) => Number(e.body.toString()))).toEqual(Array.from({ length: total }, (_, i) => i + 1));
   });
 
+  it('reads payloads straight off the socket, byte-exact at 7,999 bytes, while health checks pass between them', async () => {
+    const channel = `direct_${randomUUID().slice(0, 8)}`;
+    const logged: Array<Record<string, unknown>> = [];
+    const logger = { debug: (fields: Record<string, unknown>) => void logged.push(fields), info() {}, warn() {}, error() {} };
+    const { bridge, sink } = start(`${channel}->queue:q`, recorder(), { logger, notify: { healthCheckIntervalMs: 5, healthCheckTimeoutMs: 250 } });
+    const disconnected: unknown[] = [];
+    bridge.on('disconnected', (report) => disconnected.push(report));
+    await bridge.start();
+    expect(logged).toContainEqual({ directRead: true });
+    // Multi-byte characters cut by socket reads anywhere, messages split across reads, and the
+    // health checks' replies arriving between notifications.
+    const total = 1500;
+    const unit = 'é😀k|';
+    const key = (i: number) => `key.${String(i).padStart(4, '0')}`;
+    const expected = (i: number) => Buffer.from(`${String(i).padStart(6, '0')}${unit.repeat(998)}`);
+    expect(Buffer.byteLength(`${key(total)}|`) + expected(total).length).toBe(7999);
+    await sender.query(`SELECT pg_notify($1, 'key.' || lpad(i::text, 4, '0') || '|' || lpad(i::text, 6, '0') || repeat($2, 998)) FROM generate_series(1, ${total}) AS i`, [channel, unit]);
+    await sink.waitFor(total);
+    const wrong = sink.received.filter((e, index) => e.routingKey !== key(index + 1) || !e.body.equals(expected(index + 1)));
+    expect(wrong).toEqual([]);
+    // Health checks answered all along: a reply lost in the framer would fail one within 250 ms.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(disconnected).toEqual([]);
+    expect(bridge.stats().gaps).toBe(0);
+  });
+
+  it('falls back to node-postgres\'s notification event when something else also reads the socket', async () => {
+    const channel = `fallback_${randomUUID().slice(0, 8)}`;
+    const pool = new pg.Pool({ connectionString: url, max: 2 });
+    pool.on('connect', (client) => (client as unknown as { connection: { stream: NodeJS.EventEmitter } }).connection.stream.on('data', () => undefined));
+    const logged: Array<Record<string, unknown>> = [];
+    const logger = { debug: (fields: Record<string, unknown>) => void logged.push(fields), info() {}, warn() {}, error() {} };
+    const sink = recorder();
+    const bridge = createBridge({ postgres: pool, upstreams: [{ publisher: sink.publisher, rules: `${channel}->queue:q` }], logger });
+    try {
+      await bridge.start();
+      expect(logged).toContainEqual({ directRead: false });
+      await notify(channel, 'clé|naïve 😀 | rest');
+      await notify(channel, '{"a":"x|y"}');
+      await sink.waitFor(2);
+      expect(sink.received.map((e) => [e.routingKey, e.body.toString('hex')])).toEqual([
+        ['clé', Buffer.from('naïve 😀 | rest').toString('hex')],
+        ['', Buffer.from('{"a":"x|y"}').toString('hex')],
+      ]);
+    } finally {
+      await bridge.stop({ timeoutMs: 1000 });
+      await pool.end();
+    }
+  });
+
   it('fails to start with ERR_BRIDGE_POSTGRES when Postgres is unreachable', async () => {
     const bridge = createBridge({ postgres: 'postgres://postgres@127.0.0.1:1/postgres', upstreams: [{ publisher: recorder().publisher, rules: 'x->queue:q' }] });
     await expect(bridge.start()).rejects.toMatchObject({ code: 'ERR_BRIDGE_POSTGRES' });

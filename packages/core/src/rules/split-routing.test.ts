@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { splitRouting } from './split-routing.js';
+import { splitRouting, splitRoutingBytes } from './split-routing.js';
 
 describe('splitRouting', () => {
   it.each([
@@ -28,5 +29,38 @@ describe('splitRouting', () => {
   it('counts bytes, not characters, for the key limit', () => {
     const key = 'é'.repeat(128); // 256 bytes
     expect(splitRouting(`${key}|b`).routingKey).toBe('');
+  });
+});
+
+describe('splitRoutingBytes', () => {
+  it('splits the UTF-8 bytes of any payload as splitRouting splits its text', () => {
+    // Payloads built from the characters that decide the split, multi-byte ones included, and any
+    // text at all; keys around the 255-byte limit come from the repeats.
+    const decisive = fc.constantFrom('k', '.', '_', '|', ' ', '"', '{', '[', 'é', '😀', '\n', 'k'.repeat(64), 'é'.repeat(40));
+    const payload = fc.oneof(fc.array(decisive, { maxLength: 12 }).map((parts) => parts.join('')), fc.string({ unit: 'binary', maxLength: 300 }));
+    fc.assert(
+      fc.property(
+        payload.filter((text) => Buffer.from(text).toString() === text),
+        (text) => {
+          const split = splitRouting(text);
+          const bytes = splitRoutingBytes(Buffer.from(text));
+          expect(bytes.routingKey).toBe(split.routingKey);
+          expect(bytes.body.equals(Buffer.from(split.body))).toBe(true);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it.each([`${'k'.repeat(255)}|b`, `${'k'.repeat(256)}|b`, `${'é'.repeat(127)}k|b`, `${'é'.repeat(128)}|b`, '|', 'k|', ' k|b'])('agrees with splitRouting at the key limits: %j', (text) => {
+    const split = splitRouting(text);
+    expect(splitRoutingBytes(Buffer.from(text))).toEqual({ routingKey: split.routingKey, body: Buffer.from(split.body) });
+  });
+
+  it('copies the body out of the buffer it was given', () => {
+    const source = Buffer.from('key|body');
+    const { body } = splitRoutingBytes(source);
+    source.fill(0);
+    expect(body.toString()).toBe('body');
   });
 });

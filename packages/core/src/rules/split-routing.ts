@@ -31,3 +31,22 @@ export function splitRouting(payload: string): SplitPayload {
   }
   return { routingKey: key, body: payload.slice(bar + 1) };
 }
+
+/**
+ * {@link splitRouting} on the payload's UTF-8 bytes, as the NOTIFY source reads them off the
+ * socket: the same key, and the body as a copy of its bytes (`payload` may be a view of a buffer
+ * that is reused). A `|` byte never occurs inside a multi-byte UTF-8 sequence, so the first `|`
+ * byte is the first `|` character.
+ *
+ * @example
+ * ```ts
+ * splitRoutingBytes(Buffer.from('signup|A new user')); // { routingKey: 'signup', body: <Buffer 'A new user'> }
+ * ```
+ */
+export function splitRoutingBytes(payload: Buffer): { readonly routingKey: string; readonly body: Buffer } {
+  const bar = payload.indexOf(0x7c);
+  if (bar === -1 || bar > maxRoutingKeyBytes) return { routingKey: '', body: Buffer.from(payload) };
+  const key = payload.toString('utf8', 0, bar);
+  if (notRoutingKey.test(key)) return { routingKey: '', body: Buffer.from(payload) };
+  return { routingKey: key, body: Buffer.from(payload.subarray(bar + 1)) };
+}

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { BridgeError } from '../errors.js';
 import { backoffDelay, sleep, type RetryOptions } from '../delivery/backoff.js';
-import { splitRouting } from '../rules/split-routing.js';
+import { splitRouting, splitRoutingBytes } from '../rules/split-routing.js';
 import type { Source, SourceContext } from '../source.js';
+import { interceptNotifications } from './notification-framer.js';
 import { connectDedicated, quoteIdent, type DedicatedConnection, type PostgresInput } from './postgres-connection.js';
 
 /** Options of {@link createNotifySource}. */
@@ -49,7 +50,18 @@ export function createNotifySource(options: NotifySourceOptions): Source {
     const { client } = conn;
     client.on('error', (error) => lost(conn, error));
     client.on('end', () => lost(conn, new Error('connection ended')));
-    client.on('notification', (message) => onNotification(ctx, client, message));
+    // The payload's bytes straight off the socket; through node-postgres's `notification` event
+    // (decoded into a string, then encoded again) where its socket cannot be reached.
+    const direct = interceptNotifications(client, (channel, payload) => {
+      if (channels.has(channel)) forward(ctx, client, channel, splitRoutingBytes(payload));
+    });
+    if (!direct) {
+      client.on('notification', ({ channel, payload = '' }) => {
+        if (!channels.has(channel)) return;
+        const { routingKey, body } = splitRouting(payload);
+        forward(ctx, client, channel, { routingKey, body: Buffer.from(body) });
+      });
+    }
     try {
       // One round trip, and never two queries in flight on one client.
       await client.query([...channels].map((channel) => `LISTEN ${quoteIdent(channel)}`).join('; '));
@@ -61,16 +73,15 @@ export function createNotifySource(options: NotifySourceOptions): Source {
     paused = false;
     scheduleHealthCheck(conn);
     ctx.report({ type: 'connected', source: 'notify' });
+    ctx.logger.debug({ directRead: direct }, '[notify] Listening');
   };
 
-  const onNotification = (ctx: SourceContext, client: pg.ClientBase, message: pg.Notification): void => {
-    if (!channels.has(message.channel)) return;
-    const { routingKey, body } = splitRouting(message.payload ?? '');
+  const forward = (ctx: SourceContext, client: pg.ClientBase, channel: string, { routingKey, body }: { routingKey: string; body: Buffer }): void => {
     ctx
-      .deliver({ id: randomUUID(), source: message.channel, routingKey, body: Buffer.from(body), timestamp: new Date() })
+      .deliver({ id: randomUUID(), source: channel, routingKey, body, timestamp: new Date() })
       .catch((error: unknown) => {
         if (!BridgeError.isInstance(error) || error.code !== 'ERR_BRIDGE_ABORTED') {
-          ctx.logger.error({ err: error, channel: message.channel }, '[notify] Delivery failed unexpectedly');
+          ctx.logger.error({ err: error, channel }, '[notify] Delivery failed unexpectedly');
         }
       });
     if (!ctx.hasCapacity && !paused) pauseUntilCapacity(ctx, client);
