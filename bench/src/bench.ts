@@ -64,6 +64,7 @@ try {
         postgres,
         sender,
         services: services.services,
+        restart: (name) => services.restart(name),
         events: Math.round(scenario.events * scale),
         rounds: options.quick ? 1 : 3,
         notifyCeiling: notifyCeilings[size]!,

@@ -16,6 +16,8 @@ export interface PairSettings {
   readonly postgres: string;
   readonly sender: NotifySender;
   readonly services: Services;
+  /** Restarts an emulator on the same URL (see `restartBeforeEachRun`). */
+  restart(name: 'lambda'): Promise<void>;
   /** Events of each throughput run. */
   readonly events: number;
   /** Throughput runs of the ceiling, the relay and the bridge; each reports its best. */
@@ -75,7 +77,11 @@ export async function runNotifyPair(scenario: UpstreamScenario, size: number, se
   const channels = { burst: `bench_${id}_burst`, probe: `bench_${id}_probe` };
   const harness = await scenario.setup({ channels, id, services: settings.services });
   let bridge: BridgeProcess | undefined;
+  const fresh = async () => {
+    for (const name of scenario.restartBeforeEachRun ?? []) await settings.restart(name);
+  };
   try {
+    await fresh();
     const ceiling = await brokerCeiling(harness.client('burst'), settings.events, size, settings.rounds);
     const broker = ceiling.eventsPerSecond;
     const rate = Math.max(1, Math.min(settings.latencyRate, Math.floor(Math.min(broker, settings.notifyCeiling) / 2)));
@@ -84,6 +90,7 @@ export async function runNotifyPair(scenario: UpstreamScenario, size: number, se
 
     // The direct relay, before the bridge LISTENs on the same channels: the same burst (what
     // Postgres and the broker reach together here), then the paced stream (the latency baseline).
+    await fresh();
     const burstRelay = await startRelay(settings.postgres, channels.burst, harness.client('burst'));
     const { eventsPerSecond: relayEventsPerSecond } = await timeBurst(settings, channels.burst, size, warmUp, (count) => burstRelay.acknowledged(count));
     await burstRelay.stop();
@@ -94,6 +101,7 @@ export async function runNotifyPair(scenario: UpstreamScenario, size: number, se
     await probeRelay.stop();
     await directConsumer.stop();
 
+    await fresh();
     bridge = await BridgeProcess.start(
       { upstream: scenario.name, publisherOptions: harness.publisherOptions, rules: harness.rules, postgres: settings.postgres },
       settings.cpuProfileDir ? { cpuProfileDir: settings.cpuProfileDir } : {},

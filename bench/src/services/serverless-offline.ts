@@ -12,9 +12,11 @@ import type { RunningService } from './spawn-service.js';
 /** serverless-offline's name for function `fn` of lambda-fixture/serverless.js. */
 export const lambdaFunctionName = (fn: 'sink' | 'probe') => `bench-bench-${fn}`;
 
-export async function startServerlessOffline(recordUrl: string): Promise<RunningService> {
+/** Starts serverless-offline; on `lambdaPort` when given (a restart keeps its URL), else on a free port. */
+export async function startServerlessOffline(recordUrl: string, lambdaPort?: number): Promise<RunningService> {
   const bin = createRequire(import.meta.url).resolve('serverless/bin/serverless.js');
-  const [lambdaPort, httpPort, websocketPort] = [await findFreePort(), await findFreePort(), await findFreePort()];
+  lambdaPort ??= await findFreePort();
+  const [httpPort, websocketPort] = [await findFreePort(), await findFreePort()];
   const child = spawn(process.execPath, [bin, 'offline', 'start', '--host', '127.0.0.1', '--lambdaPort', String(lambdaPort), '--httpPort', String(httpPort), '--websocketPort', String(websocketPort)], {
     cwd: fileURLToPath(new URL('./lambda-fixture/', import.meta.url)),
     env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', SLS_DEPRECATION_DISABLE: '*', RECORD_URL: recordUrl },

@@ -3,7 +3,17 @@ import type { ServiceName, Services } from '../upstreams/upstream-scenario.js';
 import { startServerlessOffline } from './serverless-offline.js';
 import { spawnService, type RunningService } from './spawn-service.js';
 
-export async function startServices(needed: ReadonlySet<ServiceName>): Promise<{ services: Services; stop(): Promise<void> }> {
+export interface StartedServices {
+  readonly services: Services;
+  /**
+   * Stops a service and starts it again on the same URL, fresh. Only serverless-offline needs it
+   * (see `restartBeforeEachRun` of the upstream scenarios).
+   */
+  restart(name: 'lambda'): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startServices(needed: ReadonlySet<ServiceName>): Promise<StartedServices> {
   const running: RunningService[] = [];
   const services: { -readonly [K in keyof Services]: Services[K] } = {};
   try {
@@ -14,5 +24,14 @@ export async function startServices(needed: ReadonlySet<ServiceName>): Promise<{
     await Promise.allSettled(running.map((service) => service.stop()));
     throw error;
   }
-  return { services, stop: async () => void (await Promise.allSettled(running.reverse().map((service) => service.stop()))) };
+  return {
+    services,
+    async restart(name) {
+      const at = running.findIndex((service) => service.url === services[name]);
+      if (at === -1) throw new Error(`${name} is not running`);
+      await running[at]!.stop();
+      running[at] = await startServerlessOffline(services.receiver!, Number(new URL(services.lambda!).port));
+    },
+    stop: async () => void (await Promise.allSettled(running.reverse().map((service) => service.stop()))),
+  };
 }

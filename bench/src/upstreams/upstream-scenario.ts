@@ -44,6 +44,11 @@ export interface UpstreamScenario {
   /** Target and acknowledgement, for the report. */
   readonly label: string;
   readonly services: readonly ServiceName[];
+  /**
+   * Emulators that slow down with the work they have done, restarted before the ceiling, the
+   * relay and the bridge are measured, so that none of the three meets a worn one.
+   */
+  readonly restartBeforeEachRun?: readonly 'lambda'[];
   /** Events of the throughput runs (a quarter with --quick): a few seconds each on 2 cores. */
   readonly events: number;
   setup(context: SetupContext): Promise<UpstreamHarness>;
