@@ -1,4 +1,8 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { chmod, chown, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { createBridge, type Bridge } from '@pg-event-bridge/core';
 import { startFaultProxy, startPrivatePostgres, waitFor, type FaultProxy, type PrivatePostgres } from '@pg-event-bridge/testkit';
 import pg from 'pg';
@@ -121,6 +125,57 @@ describe('NOTIFY to RabbitMQ', () => {
       expect([after?.routingKey, after?.body.toString()]).toEqual(['after', '2']);
       expect(gaps).toHaveLength(1);
       expect(bridge.stats().gaps).toBe(1);
+    });
+  });
+
+  describe('over TLS to Postgres', () => {
+    let postgres: PrivatePostgres;
+    beforeAll(async () => {
+      postgres = await startPrivatePostgres({ walLevel: 'replica' });
+      // A self-signed certificate in the data directory (the server's default file names), owned
+      // by the server's user, then ssl switched on with a reload.
+      const [key, crt] = [join(postgres.dataDir, 'server.key'), join(postgres.dataDir, 'server.crt')];
+      await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', crt, '-days', '1', '-subj', '/CN=localhost']);
+      const { uid, gid } = await stat(postgres.dataDir);
+      for (const file of [key, crt]) {
+        await chown(file, uid, gid);
+        await chmod(file, 0o600);
+      }
+      const admin = new pg.Client(postgres.url);
+      await admin.connect();
+      await admin.query('ALTER SYSTEM SET ssl = on');
+      await admin.query('SELECT pg_reload_conf()');
+      await admin.end();
+    });
+    afterAll(() => postgres.destroy());
+
+    it('reads notifications off the TLS socket byte-exact, the largest included', async () => {
+      const { target, inbox } = await exchangeTarget();
+      const channel = channelName();
+      const tls = { connectionString: postgres.url, ssl: { rejectUnauthorized: false } };
+      const logged: Array<Record<string, unknown>> = [];
+      const logger = { debug: (fields: Record<string, unknown>) => void logged.push(fields), info() {}, warn() {}, error() {} };
+      const bridge = createBridge({ postgres: tls, logger, upstreams: [{ publisher: createAmqpPublisher({ url: rabbitUrl }), rules: `${channel}->exchange:${target.name}` }] });
+      cleanups.push(() => bridge.stop({ timeoutMs: 2000 }));
+      await bridge.start();
+      expect(logged).toContainEqual({ directRead: true });
+
+      const largest = `k|${'é😀'.repeat(1332)}xxxxx`; // 7,999 bytes, the most NOTIFY carries
+      expect(Buffer.byteLength(largest)).toBe(7999);
+      const client = new pg.Client(tls);
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ ssl: boolean }>('SELECT ssl FROM pg_stat_ssl WHERE pid IN (SELECT pid FROM pg_stat_activity WHERE query LIKE $1)', ['LISTEN%']);
+        expect(rows).toEqual([{ ssl: true }]);
+        await client.query(`SELECT pg_notify($1, 'n|' || i) FROM generate_series(1, 200) AS i`, [channel]);
+        await client.query('SELECT pg_notify($1, $2)', [channel, largest]);
+      } finally {
+        await client.end();
+      }
+      const messages = await inbox.take(201);
+      expect(messages.slice(0, 200).map((m) => m.body.toString())).toEqual(Array.from({ length: 200 }, (_, i) => String(i + 1)));
+      expect(messages[200]?.routingKey).toBe('k');
+      expect(messages[200]?.body.equals(Buffer.from(largest.slice(2)))).toBe(true);
     });
   });
 });
