@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { DeliveryEngine, silentLogger, splitRouting } from '@pg-event-bridge/core';
+import { DeliveryEngine, silentLogger, splitRoutingBytes } from '@pg-event-bridge/core';
 import { burstKey } from './payload.js';
 import { startServices } from './services/start-services.js';
 import { loadUpstream } from './upstreams/index.js';
@@ -41,7 +41,8 @@ const engine = new DeliveryEngine([{ source: 'cost', publisher, target }], {}, {
   // Nothing should fail here; a dead letter is reported, and the run goes on.
   deadLetter: async (letter) => console.error(`dead-lettered: ${letter.error.message}`),
 });
-const payload = `${burstKey}|${'x'.repeat(Number(values.size))}`;
+// The payload's bytes as the NOTIFY source reads them off the socket.
+const payload = Buffer.from(`${burstKey}|${'x'.repeat(Number(values.size))}`);
 
 /** Delivers `count` events as fast as the engine takes them; resolves when all were accepted. */
 async function deliver(count: number): Promise<void> {
@@ -50,8 +51,8 @@ async function deliver(count: number): Promise<void> {
   const all = new Promise<void>((resolve) => (done = resolve));
   for (let i = 0; i < count; i++) {
     if (!engine.hasCapacity) await engine.waitForCapacity();
-    const { routingKey, body } = splitRouting(payload);
-    void engine.deliver({ id: randomUUID(), source: 'cost', routingKey, body: Buffer.from(body), timestamp: new Date() }).then(() => {
+    const { routingKey, body } = splitRoutingBytes(payload);
+    void engine.deliver({ id: randomUUID(), source: 'cost', routingKey, body, timestamp: new Date() }).then(() => {
       settled += 1;
       if (settled === count) done();
     });

@@ -4,7 +4,7 @@ export type { Publisher, PublisherCapabilities, PublisherContext, PublishOptions
 export type { BridgeEvent, Source, SourceContext, SourceReport } from './source.js';
 export type { SettingDoc, UpstreamConfig, UpstreamDefinition } from './upstream-definition.js';
 export { parseRules, allTargetKinds, walSources, type ParseRulesOptions, type Rule } from './rules/parse-rules.js';
-export { splitRouting, type SplitPayload } from './rules/split-routing.js';
+export { splitRouting, splitRoutingBytes, type SplitPayload } from './rules/split-routing.js';
 export { backoffDelay, sleep, abortError, type RetryOptions } from './delivery/backoff.js';
 export { TargetDispatcher, type DeadLetter, type DispatchObserver, type DispatcherOptions } from './delivery/target-dispatcher.js';
 export { redactUri } from './util/redact-uri.js';
