@@ -109,7 +109,7 @@ export class NotificationFramer {
  * Call it once the client is connected (after any TLS upgrade).
  */
 export function interceptNotifications(client: pg.ClientBase, onNotification: OnNotification): boolean {
-  const stream = (client as unknown as { connection?: { stream?: NodeJS.EventEmitter } }).connection?.stream;
+  const stream = socketOf(client);
   if (!stream || typeof stream.listeners !== 'function') return false;
   const listeners = stream.listeners('data');
   if (listeners.length !== 1) return false;
@@ -118,4 +118,20 @@ export function interceptNotifications(client: pg.ClientBase, onNotification: On
   stream.removeListener('data', parse);
   stream.on('data', (chunk: Buffer) => framer.push(chunk));
   return true;
+}
+
+/** What the NOTIFY source uses of a client's socket: its reads, and pausing or dropping it. */
+export interface ClientSocket extends NodeJS.EventEmitter {
+  pause(): void;
+  resume(): void;
+  destroy(): void;
+}
+
+/**
+ * node-postgres keeps its socket (after any TLS upgrade) on the undocumented `connection.stream`;
+ * reading it, pausing it or destroying it is the only way to read notifications as bytes, stop
+ * reading them without dropping them, or drop a dead connection.
+ */
+export function socketOf(client: pg.ClientBase): ClientSocket | undefined {
+  return (client as unknown as { connection?: { stream?: ClientSocket } }).connection?.stream;
 }

@@ -4,7 +4,7 @@ import { BridgeError } from '../errors.js';
 import { backoffDelay, sleep, type RetryOptions } from '../delivery/backoff.js';
 import { splitRouting, splitRoutingBytes } from '../rules/split-routing.js';
 import type { Source, SourceContext } from '../source.js';
-import { interceptNotifications } from './notification-framer.js';
+import { interceptNotifications, socketOf } from './notification-framer.js';
 import { connectDedicated, quoteIdent, type DedicatedConnection, type PostgresInput } from './postgres-connection.js';
 
 /** Options of {@link createNotifySource}. */
@@ -176,16 +176,4 @@ export function createNotifySource(options: NotifySourceOptions): Source {
       await conn?.release();
     },
   };
-}
-
-interface SocketLike {
-  pause(): void;
-  resume(): void;
-  destroy(): void;
-}
-
-// node-postgres keeps its socket on the undocumented `connection.stream`; pausing it is the only
-// way to stop reading notifications without dropping them.
-function socketOf(client: pg.ClientBase): SocketLike | undefined {
-  return (client as unknown as { connection?: { stream?: SocketLike } }).connection?.stream;
 }
