@@ -3,8 +3,9 @@ import { BridgeError } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
 import type { Publisher, Target } from './publisher.js';
 import { parseRules, type Rule } from './rules/parse-rules.js';
-import type { BridgeEvent, Source, SourceContext, SourceReport } from './source.js';
+import type { BridgeEvent, PoisonEvent, Source, SourceContext, SourceReport } from './source.js';
 import { DeliveryEngine, type DeliveryOptions, type Route } from './delivery/delivery-engine.js';
+import { backoffDelay, sleep } from './delivery/backoff.js';
 import type { DeadLetter } from './delivery/target-dispatcher.js';
 import { createDeadLetterTable, type DeadLetterTable } from './delivery/dead-letter-table.js';
 import { createOutboxSource, type OutboxSourceOptions } from './sources/outbox-source.js';
@@ -195,6 +196,28 @@ export function createBridge(options: BridgeOptions): Bridge {
       return engine.hasCapacity;
     },
     waitForCapacity: () => engine.waitForCapacity(),
+    async deadLetter(poison: PoisonEvent) {
+      counters.received += 1;
+      const letter: DeadLetter = {
+        event: { id: poison.id, source: poison.source, routingKey: poison.routingKey ?? '', body: poison.raw, timestamp: poison.timestamp ?? new Date() },
+        upstream: 'bridge',
+        target: { kind: 'decode', name: poison.source },
+        error: poison.error,
+        attempts: 1,
+        position: poison.position,
+      };
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          await storeDeadLetter(letter);
+          break;
+        } catch (error) {
+          logger.error({ err: error, eventId: poison.id, source: poison.source, attempt }, '[core] Could not store the dead letter of an undecodable event; retrying');
+          await sleep(backoffDelay(attempt, options.delivery?.retry), lifetime.signal);
+        }
+      }
+      counters.deadLettered += 1;
+      emitter.emit('dead-lettered', letter);
+    },
     report(report) {
       if (report.type === 'gap') {
         counters.gaps += 1;

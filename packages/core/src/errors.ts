@@ -17,6 +17,8 @@ export const errorCodes = {
   ERR_BRIDGE_POSTGRES: 'PostgreSQL could not be reached or refused a command.',
   ERR_BRIDGE_ABORTED: 'The operation was cancelled because the bridge is stopping.',
   ERR_BRIDGE_STATE: 'A method was called in the wrong lifecycle state (for example start() twice).',
+  ERR_BRIDGE_DECODE: 'An event read from Postgres could not be decoded; it was dead-lettered with its raw bytes and position.',
+  ERR_BRIDGE_ENCODE: 'A message cannot be encoded for the upstream (a header or topic with forbidden bytes); it was dead-lettered.',
 } as const;
 
 /** A documented error code. */

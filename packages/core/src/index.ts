@@ -1,7 +1,7 @@
 export { BridgeError, errorCodes, toBridgeError, type BridgeErrorCode, type BridgeErrorOptions } from './errors.js';
 export { silentLogger, type Logger } from './logger.js';
 export type { Publisher, PublisherCapabilities, PublisherContext, PublishOptions, Target } from './publisher.js';
-export type { BridgeEvent, Source, SourceContext, SourceReport } from './source.js';
+export type { BridgeEvent, PoisonEvent, Source, SourceContext, SourceReport } from './source.js';
 export type { SettingDoc, UpstreamConfig, UpstreamDefinition } from './upstream-definition.js';
 export { parseRules, allTargetKinds, walSources, type ParseRulesOptions, type Rule } from './rules/parse-rules.js';
 export { splitRouting, splitRoutingBytes, type SplitPayload } from './rules/split-routing.js';

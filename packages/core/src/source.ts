@@ -1,3 +1,4 @@
+import type { BridgeError } from './errors.js';
 import type { Logger } from './logger.js';
 
 /** One event read from Postgres, on its way to every target its rules name. */
@@ -19,6 +20,28 @@ export interface BridgeEvent {
   readonly headers?: Readonly<Record<string, string>>;
   /** When the bridge received it (or the commit time, for WAL). */
   readonly timestamp: Date;
+}
+
+/**
+ * An event a source read but could not turn into a {@link BridgeEvent}: a replication message that
+ * does not parse, a value nested too deep to encode, an outbox row with an impossible column. It
+ * is dead-lettered with its raw bytes, and the source acknowledges past it and goes on.
+ */
+export interface PoisonEvent {
+  /** The id the event would have had (`<tx LSN>/<index>`, `outbox:<id>`), so a re-read updates one dead letter. */
+  readonly id: string;
+  /** The rule source it was read for: a NOTIFY channel, `wal2json` or `pgoutput`. */
+  readonly source: string;
+  /** Where it was read: the LSN of the message, the outbox row id, the NOTIFY channel and process. */
+  readonly position: string;
+  /** The bytes as Postgres sent them. */
+  readonly raw: Buffer;
+  /** Why it could not be decoded: an ERR_BRIDGE_DECODE BridgeError naming the step and the bound. */
+  readonly error: BridgeError;
+  /** @default '' */
+  readonly routingKey?: string;
+  /** The commit time or the time it was read. @default now */
+  readonly timestamp?: Date;
 }
 
 /** Something a source reports besides events: connections coming and going, gaps. */
@@ -52,6 +75,13 @@ export interface SourceContext {
   readonly hasCapacity: boolean;
   /** Resolves when there is room again; sources stop reading Postgres until then. */
   waitForCapacity(): Promise<void>;
+  /**
+   * Stores a dead letter for an event that could not be decoded. Resolves once it is stored (a
+   * failing store is logged, reported and retried with backoff, never dropped) and rejects only
+   * with ERR_BRIDGE_ABORTED when the bridge stops first. Acknowledge past the event only after it
+   * resolves.
+   */
+  deadLetter(poison: PoisonEvent): Promise<void>;
   /** Reports connection changes and gaps to the bridge's listeners. */
   report(report: SourceReport): void;
   readonly logger: Logger;

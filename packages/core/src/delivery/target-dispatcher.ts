@@ -10,6 +10,8 @@ export interface DeadLetter {
   readonly target: Target;
   readonly error: BridgeError;
   readonly attempts: number;
+  /** Where the source read it (an LSN, an outbox id), for events that could not be decoded. */
+  readonly position?: string;
 }
 
 /** What a dispatcher reports to the bridge. */
