@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { BridgeError } from './errors.js';
+import { BridgeError, toBridgeError } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
 import type { Publisher, Target } from './publisher.js';
 import { parseRules, type Rule } from './rules/parse-rules.js';
@@ -71,6 +71,12 @@ export interface BridgeEvents {
   published: [info: { event: BridgeEvent; upstream: string; target: Target; attempts: number; latencyMs: number }];
   retrying: [info: { event: BridgeEvent; upstream: string; target: Target; attempt: number; delayMs: number; error: BridgeError }];
   'dead-lettered': [letter: DeadLetter];
+  /**
+   * Storing a dead letter failed (the table is missing, Postgres is down). It is retried with
+   * backoff and the target waits meanwhile; the daemon reports itself not ready until a store
+   * succeeds again.
+   */
+  'dead-letter-failed': [info: { letter: DeadLetter; error: BridgeError; attempt: number }];
   connected: [report: Extract<SourceReport, { type: 'connected' }>];
   disconnected: [report: Extract<SourceReport, { type: 'disconnected' }>];
   gap: [report: Extract<SourceReport, { type: 'gap' }>];
@@ -211,7 +217,9 @@ export function createBridge(options: BridgeOptions): Bridge {
           await storeDeadLetter(letter);
           break;
         } catch (error) {
-          logger.error({ err: error, eventId: poison.id, source: poison.source, attempt }, '[core] Could not store the dead letter of an undecodable event; retrying');
+          const failure = toBridgeError(error, 'ERR_BRIDGE_POSTGRES', '[core] Could not store a dead letter');
+          logger.error({ err: failure, eventId: poison.id, source: poison.source, attempt }, '[core] Could not store the dead letter of an undecodable event; retrying');
+          emitter.emit('dead-letter-failed', { letter, error: failure, attempt });
           await sleep(backoffDelay(attempt, options.delivery?.retry), lifetime.signal);
         }
       }
