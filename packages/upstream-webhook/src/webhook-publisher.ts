@@ -156,6 +156,9 @@ class WebhookPublisher implements Publisher {
   }
 
   async #request(url: URL, shown: string, event: BridgeEvent, signal: AbortSignal | undefined): Promise<void> {
+    // Before the request: a value HTTP cannot carry is ERR_BRIDGE_ENCODE (dead-lettered), not a
+    // network failure retried forever.
+    const headers = this.#headers(event);
     const controller = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -168,13 +171,13 @@ class WebhookPublisher implements Publisher {
     try {
       response = await (this.#options.fetch ?? fetch)(url, {
         method: 'POST',
-        headers: this.#headers(event),
+        headers,
         body: event.body,
         redirect: 'manual',
         signal: controller.signal,
       });
-      // Read the body to the end so the keep-alive connection can be reused.
-      text = await response.text();
+      // The timer above still runs: a body that trickles on past timeoutMs aborts the exchange.
+      text = await readBoundedText(response, response.status >= 200 && response.status < 300 ? 0 : keptResponseBytes, drainedResponseBytes);
     } catch (error) {
       if (signal?.aborted) throw abortError();
       if (timedOut) {
@@ -222,20 +225,29 @@ class WebhookPublisher implements Publisher {
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(event.headers ?? {})) {
       const lower = name.toLowerCase();
-      if (!reservedHeaders.has(lower) && tokenHeaderName.test(name)) headers[lower] = headerValue(value);
+      if (reservedHeaders.has(lower)) continue;
+      if (!tokenHeaderName.test(name)) {
+        const bad = /[^!#$%&'*+.^_`|~0-9A-Za-z-]/.exec(name);
+        throw new BridgeError('ERR_BRIDGE_ENCODE', `[webhook] Event ${event.id} has a header name ${JSON.stringify(name)} that HTTP cannot carry${bad ? ` (character ${JSON.stringify(bad[0])} at ${bad.index})` : ' (empty)'}: header names are letters, digits and !#$%&'*+.^_\`|~-; rename the header at its source`);
+      }
+      headers[lower] = encodeHeaderValue(value, name);
     }
     Object.assign(headers, o.headers);
     headers['user-agent'] ??= o.userAgent;
-    headers['content-type'] = event.contentType ?? o.defaultContentType ?? (isUtf8(event.body) ? 'text/plain; charset=utf-8' : 'application/octet-stream');
-    headers['x-event-channel'] = headerValue(event.source);
-    headers['x-event-routing-key'] = headerValue(event.routingKey);
-    headers['x-event-id'] = headerValue(event.id);
+    if (event.contentType !== undefined && !/^[\x20-\x7e]*$/.test(event.contentType)) {
+      const bad = /[^\x20-\x7e]/.exec(event.contentType)!;
+      throw new BridgeError('ERR_BRIDGE_ENCODE', `[webhook] Event ${event.id} has a content type ${JSON.stringify(event.contentType)} with character ${JSON.stringify(bad[0])} at ${bad.index}, which a Content-Type header cannot carry; fix content_type at its source`);
+    }
+    headers['content-type'] = event.contentType || o.defaultContentType || (isUtf8(event.body) ? 'text/plain; charset=utf-8' : 'application/octet-stream');
+    headers['x-event-channel'] = encodeHeaderValue(event.source, 'X-Event-Channel');
+    headers['x-event-routing-key'] = encodeHeaderValue(event.routingKey, 'X-Event-Routing-Key');
+    headers['x-event-id'] = encodeHeaderValue(event.id, 'X-Event-Id');
     headers['x-event-timestamp'] = event.timestamp.toISOString();
     if (o.keys.length > 0) {
       // Standard Webhooks: the timestamp is the time of this attempt, which receivers check
       // against their clock (5 minutes tolerance in the reference libraries).
       const timestamp = Math.floor(Date.now() / 1000);
-      headers['webhook-id'] = headerValue(event.id);
+      headers['webhook-id'] = headers['x-event-id'];
       headers['webhook-timestamp'] = String(timestamp);
       headers['webhook-signature'] = signWebhook(o.keys, headers['webhook-id'], timestamp, event.body);
     }
@@ -268,16 +280,71 @@ class WebhookPublisher implements Publisher {
   }
 }
 
-/** Printable ASCII as is; anything else percent-encoded as UTF-8. */
-function headerValue(value: string): string {
-  return /^[\x20-\x7e]*$/.test(value) ? value : encodeURIComponent(value);
+// Of an error answer, the prefix kept for the dead letter's message (which shows 200 characters).
+const keptResponseBytes = 4 * 1024;
+// Read past the kept prefix up to this much so a short answer leaves the keep-alive connection
+// reusable; a longer one is cancelled, which closes the connection (a receiver answering 400 MiB
+// must not cost 400 MiB of memory or reading time).
+const drainedResponseBytes = 64 * 1024;
+
+/**
+ * Reads at most `drain` bytes of the answer's body, keeping the first `keep` as text, and cancels
+ * the rest. Rejects when the request's signal aborts while reading.
+ */
+async function readBoundedText(response: Response, keep: number, drain: number): Promise<string> {
+  const body = response.body;
+  if (!body) return '';
+  const reader = body.getReader();
+  const kept: Uint8Array[] = [];
+  let keptBytes = 0;
+  let read = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    read += value.byteLength;
+    if (keptBytes < keep) {
+      const part = value.subarray(0, keep - keptBytes);
+      kept.push(part);
+      keptBytes += part.byteLength;
+    }
+    if (read > drain) {
+      await reader.cancel().catch(() => {});
+      break;
+    }
+  }
+  return Buffer.concat(kept).toString('utf8');
 }
 
-/** `Retry-After` as seconds or an HTTP date, in ms from now. */
+/**
+ * Printable ASCII without `%` as is; anything else percent-encoded as UTF-8, so a receiver can
+ * always `decodeURIComponent` the value and get the original back (a literal `%41` is sent as
+ * `%2541`). Throws ERR_BRIDGE_ENCODE for a string that is not well-formed UTF-16 (a lone
+ * surrogate), which has no UTF-8 encoding.
+ */
+export function encodeHeaderValue(value: string, field: string): string {
+  if (/^[\x20-\x24\x26-\x7e]*$/.test(value)) return value;
+  const lone = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.exec(value);
+  if (lone) {
+    const at = lone.index;
+    throw new BridgeError('ERR_BRIDGE_ENCODE', `[webhook] Header ${field} cannot be encoded: it holds a lone UTF-16 surrogate at character ${at}; fix the value at its source`);
+  }
+  return encodeURIComponent(value);
+}
+
+// The longest Retry-After, in ms, whatever maxRetryAfterMs says: a day.
+const retryAfterCeilingMs = 86_400_000;
+
+/**
+ * `Retry-After` as delay-seconds or an HTTP date, in ms from now, at most a day; undefined for
+ * anything else (`1e12`, `-5`, `garbage`), which the bridge then ignores.
+ */
 export function parseRetryAfter(value: string | null): number | undefined {
   if (value === null) return undefined;
   const text = value.trim();
-  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  if (/^\d+$/.test(text)) return Math.min(Number(text) * 1000, retryAfterCeilingMs);
+  // HTTP dates (IMF-fixdate, RFC 850, asctime) start with the day's name; Date.parse alone would
+  // take "-5" or "1.5" for dates.
+  if (!/^(mon|tue|wed|thu|fri|sat|sun)[a-z]*,? /i.test(text)) return undefined;
   const date = Date.parse(text);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+  return Number.isNaN(date) ? undefined : Math.min(retryAfterCeilingMs, Math.max(0, date - Date.now()));
 }
