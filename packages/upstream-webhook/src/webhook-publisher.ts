@@ -251,6 +251,12 @@ class WebhookPublisher implements Publisher {
       headers['webhook-timestamp'] = String(timestamp);
       headers['webhook-signature'] = signWebhook(o.keys, headers['webhook-id'], timestamp, event.body);
     }
+    let size = 0;
+    for (const name in headers) size += name.length + headers[name]!.length + 4;
+    if (size > maxHeaderBytes) {
+      const largest = Object.keys(headers).reduce((a, b) => (headers[a]!.length >= headers[b]!.length ? a : b));
+      throw new BridgeError('ERR_BRIDGE_ENCODE', `[webhook] Event ${event.id} needs ${size} bytes of request headers (the largest is ${largest}, ${headers[largest]!.length} bytes); receivers refuse more than ${maxHeaderBytes} (Node's default), so shorten the routing key or headers at their source`);
+    }
     return headers;
   }
 
@@ -280,6 +286,8 @@ class WebhookPublisher implements Publisher {
   }
 }
 
+// Node's own HTTP server answers 431 past 16 KiB of request headers, nginx past 8 KiB per line.
+const maxHeaderBytes = 16 * 1024;
 // Of an error answer, the prefix kept for the dead letter's message (which shows 200 characters).
 const keptResponseBytes = 4 * 1024;
 // Read past the kept prefix up to this much so a short answer leaves the keep-alive connection
