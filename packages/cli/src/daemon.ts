@@ -302,7 +302,7 @@ async function serve(config: DaemonConfig, definitions: readonly UpstreamDefinit
   let probe: { stop(): Promise<void> } | undefined;
   if (config.bridge.metricsPort !== undefined) {
     try {
-      server = await startMetricsServer({ monitor, port: config.bridge.metricsPort, host: config.bridge.metricsHost });
+      server = await startMetricsServer({ monitor, port: config.bridge.metricsPort, host: config.bridge.metricsHost, logger });
     } catch (error) {
       logger.error({}, `[cli] Could not start: the metrics server cannot listen on ${config.bridge.metricsHost}:${config.bridge.metricsPort}: ${errorMessage(error)}`);
       return exitCodes.failed;
