@@ -76,10 +76,13 @@ describe('installSchema', () => {
     const other = `t_install_${randomUUID().slice(0, 8)}`;
     try {
       const results = await Promise.all([1, 2, 3, 4].map(() => installSchema(url, { schema: other })));
-      expect(results.flatMap((result) => result.applied)).toEqual(['001-events-schema']);
+      expect(results.flatMap((result) => result.applied)).toEqual(['001-events-schema', '002-least-privilege']);
       expect(results.every((result) => result.version === schemaVersion)).toBe(true);
-      const versions = await db.query(`SELECT version, name FROM ${other}.schema_version`);
-      expect(versions.rows).toEqual([{ version: 1, name: '001-events-schema' }]);
+      const versions = await db.query(`SELECT version, name FROM ${other}.schema_version ORDER BY version`);
+      expect(versions.rows).toEqual([
+        { version: 1, name: '001-events-schema' },
+        { version: 2, name: '002-least-privilege' },
+      ]);
       expect((await installSchema(url, { schema: other })).applied).toEqual([]);
     } finally {
       await db.query(`DROP SCHEMA IF EXISTS ${other} CASCADE`);

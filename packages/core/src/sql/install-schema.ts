@@ -49,9 +49,9 @@ export async function installSchema(postgres: PostgresInput, options: InstallSch
   }
   const { client } = connection;
   const installed = async (): Promise<number> => {
-    const exists = await client.query<{ found: string | null }>(`SELECT to_regclass($1) AS found`, [`${names.schema}.schema_version`]);
+    const exists = await client.query<{ found: string | null }>(`SELECT pg_catalog.to_regclass($1) AS found`, [`${names.schema}.schema_version`]);
     if (!exists.rows[0]?.found) return 0;
-    const rows = await client.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${names.schema}.schema_version`);
+    const rows = await client.query<{ version: number | null }>(`SELECT pg_catalog.max(version) AS version FROM ${names.schema}.schema_version`);
     return rows.rows[0]?.version ?? 0;
   };
   try {
@@ -60,7 +60,7 @@ export async function installSchema(postgres: PostgresInput, options: InstallSch
 
     await client.query('BEGIN');
     try {
-      await client.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [lockName(schema)]);
+      await client.query(`SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext($1))`, [lockName(schema)]);
       await client.query(bootstrapSql(names.schema));
       // Another bridge may have installed it while we waited for the lock.
       const current = await installed();
@@ -108,7 +108,7 @@ export function renderSchemaSql(options: SchemaOptions = {}): string {
     `-- pg-event-bridge: the ${quoteLiteral(schema)} schema, version ${schemaVersion}.`,
     `-- Apply with: psql -v ON_ERROR_STOP=1 -f THIS_FILE (every statement is safe to run again).`,
     'BEGIN;',
-    `SELECT pg_advisory_xact_lock(hashtext(${quoteLiteral(lockName(schema))}));`,
+    `SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext(${quoteLiteral(lockName(schema))}));`,
     bootstrapSql(names.schema),
   ];
   for (const migration of migrations) {
@@ -124,6 +124,9 @@ export function renderSchemaSql(options: SchemaOptions = {}): string {
 
 function bootstrapSql(schema: string): string {
   return [
+    // Every name the migrations leave unqualified is pg_catalog's: no schema of the session's
+    // search_path (one a user can create in) can put its functions, operators or tables in them.
+    `SET LOCAL search_path = pg_catalog, pg_temp;`,
     `CREATE SCHEMA IF NOT EXISTS ${schema};`,
     `CREATE TABLE IF NOT EXISTS ${schema}.schema_version (version integer PRIMARY KEY, name text NOT NULL, installed_at timestamptz NOT NULL DEFAULT now());`,
     `GRANT SELECT ON ${schema}.schema_version TO PUBLIC;`,
