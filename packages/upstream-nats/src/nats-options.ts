@@ -132,13 +132,3 @@ export function resolveNatsOptions(options: NatsPublisherOptions = {}): Resolved
 export function natsSubject(name: string, routingKey: string): string {
   return routingKey === '' ? name : `${name}.${routingKey}`;
 }
-
-/** Why `subject` cannot be published to, or undefined when it can. */
-export function invalidSubjectReason(subject: string): string | undefined {
-  if (subject === '') return 'it is empty';
-  if (/\s/.test(subject)) return 'it contains whitespace';
-  const tokens = subject.split('.');
-  if (tokens.some((t) => t === '')) return 'it has an empty token (".." or a leading/trailing ".")';
-  if (tokens.some((t) => t === '*' || t === '>')) return 'it contains the wildcard "*" or ">"';
-  return undefined;
-}

@@ -18,7 +18,8 @@ import {
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, headers as natsHeaders, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 
-import { invalidSubjectReason, natsSubject, resolveNatsOptions, type NatsPublisherOptions, type ResolvedNatsOptions } from './nats-options.js';
+import { natsSubject, resolveNatsOptions, type NatsPublisherOptions, type ResolvedNatsOptions } from './nats-options.js';
+import { invalidSubjectReason, natsHeaderEntries } from './nats-headers.js';
 import { PublishAcks, type PublishFailure } from './publish-acks.js';
 
 interface Pending {
@@ -40,10 +41,10 @@ interface Connection {
 
 // JetStream API error code of "message size exceeds maximum allowed" (the stream's max_msg_size).
 const JS_MESSAGE_TOO_LARGE = 10054;
+// JetStream API error code of "header size exceeds maximum allowed".
+const JS_HEADERS_TOO_LARGE = 10097;
 // JetStream API status of a stream that cannot take the message right now (no quorum, leader change).
 const JS_UNAVAILABLE = 503;
-// Header of the event id: the stream drops a message whose id it stored within its duplicate window.
-const MSG_ID_HEADER = 'Nats-Msg-Id';
 
 function unavailable(message: string, cause?: unknown): BridgeError {
   const detail = cause instanceof Error && cause.message ? `: ${cause.message}` : '';
@@ -161,18 +162,15 @@ class NatsPublisher implements Publisher {
     const subject = natsSubject(target.name, event.routingKey);
     const reason = invalidSubjectReason(subject);
     if (reason) {
-      throw new BridgeError('ERR_BRIDGE_UPSTREAM_REJECTED', `[nats] Cannot publish to subject "${subject}": ${reason}; change the routing key`);
+      throw new BridgeError('ERR_BRIDGE_ENCODE', `[nats] Cannot publish event ${event.id} to subject ${JSON.stringify(subject.slice(0, 200))}: ${reason}; change the routing key at its source`);
     }
     if (event.body.length > this.#options.maxPayloadBytes) {
       throw new BridgeError('ERR_BRIDGE_PAYLOAD_TOO_LARGE', `[nats] Message ${event.id} of ${event.body.length} bytes exceeds maxPayloadBytes ${this.#options.maxPayloadBytes}`);
     }
+    // Checked and encoded before anything is written: a refusal here is ERR_BRIDGE_ENCODE.
+    const entries = natsHeaderEntries(event);
     const h = natsHeaders();
-    if (event.headers) for (const [key, value] of Object.entries(event.headers)) h.set(key, value);
-    h.set('x-pg-channel', event.source);
-    h.set('x-routing-key', event.routingKey);
-    h.set('x-event-id', event.id);
-    if (event.contentType) h.set('content-type', event.contentType);
-    h.set(MSG_ID_HEADER, event.id);
+    for (const [key, value] of entries) h.append(key, value);
 
     const connection = await this.#connect(signal);
     if (signal?.aborted) throw abortError();
@@ -223,6 +221,9 @@ class NatsPublisher implements Publisher {
         // dead-letter everything (start() already refused subjects that no stream captures).
         return new BridgeError('ERR_BRIDGE_TARGET_MISSING', `[nats] No JetStream stream captures subject "${subject}" right now; add it to a stream's subjects`, { retryable: true });
       case 'api':
+        if (failure.errCode === JS_HEADERS_TOO_LARGE) {
+          return new BridgeError('ERR_BRIDGE_ENCODE', `[nats] The stream refused the headers of a message on "${subject}" as too large: ${failure.description}`);
+        }
         if (failure.errCode === JS_MESSAGE_TOO_LARGE || /message size exceeds/i.test(failure.description)) {
           return new BridgeError('ERR_BRIDGE_PAYLOAD_TOO_LARGE', `[nats] The stream refused a message on "${subject}" as too large: ${failure.description}`);
         }

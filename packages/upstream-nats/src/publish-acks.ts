@@ -141,21 +141,31 @@ export class PublishAcks {
 
 function verdict(msg: Msg): PublishFailure | undefined {
   if (msg.headers?.code === NO_RESPONDERS) return { kind: 'no-responders' };
+  // The reply's bytes come from whatever answers on the subject: parsed with a guard, quoted short.
   let reply: PubAckReply;
   try {
     reply = msg.json<PubAckReply>();
   } catch {
-    return { kind: 'invalid', detail: `reply is not JSON: ${JSON.stringify(msg.string().slice(0, 200))}` };
+    return { kind: 'invalid', detail: `reply is not JSON: ${quote(msg)}` };
   }
-  const error = reply?.error;
-  if (error) {
+  if (typeof reply !== 'object' || reply === null || Array.isArray(reply)) return { kind: 'invalid', detail: `reply is not a JSON object: ${quote(msg)}` };
+  const error = reply.error;
+  if (error !== undefined && error !== null) {
+    if (typeof error !== 'object') return { kind: 'invalid', detail: `reply has an error that is not an object: ${quote(msg)}` };
     return {
       kind: 'api',
       status: typeof error.code === 'number' ? error.code : 0,
       errCode: typeof error.err_code === 'number' ? error.err_code : 0,
-      description: typeof error.description === 'string' ? error.description : JSON.stringify(error),
+      description: typeof error.description === 'string' ? error.description.slice(0, maxQuoted) : quote(msg),
     };
   }
-  if (typeof reply?.stream !== 'string' || reply.stream === '') return { kind: 'invalid', detail: `reply names no stream: ${JSON.stringify(msg.string().slice(0, 200))}` };
+  if (typeof reply.stream !== 'string' || reply.stream === '') return { kind: 'invalid', detail: `reply names no stream: ${quote(msg)}` };
   return undefined;
+}
+
+// The most of a broker's reply quoted in an error message.
+const maxQuoted = 200;
+
+function quote(msg: Msg): string {
+  return JSON.stringify(Buffer.from(msg.data.subarray(0, maxQuoted)).toString('utf8')) + (msg.data.length > maxQuoted ? ` (${msg.data.length} bytes)` : '');
 }

@@ -1,5 +1,5 @@
 import { testPublisher } from '@pg-event-bridge/testkit';
-import { createNatsPublisher, natsSubject } from '../src/index.js';
+import { createNatsPublisher, encodeNatsHeaderValue, natsSubject } from '../src/index.js';
 import { natsUrl, provisionStream, uniqueSubject } from './nats-test-helpers.js';
 
 const secret = 'nats-s3cret-pass';
@@ -21,5 +21,15 @@ testPublisher({
   maxPayloadBytes: 64 * 1024,
   capabilities: { headers: true, ordered: true },
   expectedRoutingKey: (target, event) => natsSubject(target.name, event.routingKey),
-  expectedHeaders: (_target, event) => ({ 'x-event-id': event.id, 'Nats-Msg-Id': event.id, 'x-routing-key': event.routingKey, 'x-pg-channel': event.source, ...event.headers }),
+  // Values NATS cannot carry as they are arrive percent-encoded (encodeNatsHeaderValue).
+  expectedHeaders: (_target, event) => {
+    const encode = (value: string) => encodeNatsHeaderValue(value, 'x', event.id);
+    return {
+      'x-event-id': encode(event.id),
+      'Nats-Msg-Id': encode(event.id),
+      'x-routing-key': encode(event.routingKey),
+      'x-pg-channel': encode(event.source),
+      ...Object.fromEntries(Object.entries(event.headers ?? {}).map(([name, value]) => [name, encode(value)])),
+    };
+  },
 });
