@@ -6,13 +6,13 @@ import { ConfigError } from './config/config-error.js';
 import type { DaemonConfig } from './config/daemon-config.js';
 import { findDefinition } from './config/find-definition.js';
 import { formatConfig } from './config/format-config.js';
-import { loadConfig } from './config/load-config.js';
+import { checkMetricsToken, loadConfig } from './config/load-config.js';
 import { errorMessage } from './error-message.js';
 import { acquireLeadership, deriveLockKey, type Leadership } from './leader/leader-lock.js';
 import { DaemonMonitor } from './metrics/daemon-monitor.js';
 import { startPostgresProbe } from './metrics/postgres-probe.js';
 import { startMetricsServer, type MetricsServer } from './server/metrics-server.js';
-import { redactSecrets } from './redact-secrets.js';
+import { redactQuery, redactSecrets } from './redact-secrets.js';
 import { renderHelp } from './render-help.js';
 import { runSqlCommand, sqlCommands } from './sql-commands.js';
 import { upstreams } from './upstreams.js';
@@ -104,11 +104,39 @@ export async function runDaemon(options: RunDaemonOptions): Promise<number> {
     stderr.write(redactSecrets(`pg-event-bridge: ${error.message}\nNothing was started. See pg-event-bridge --help for every key.\n`, error.secrets));
     return exitCodes.usage;
   }
+  let token: string | undefined;
+  try {
+    token = await readMetricsToken(config, options.readFile ?? ((path) => readFile(path, 'utf8')));
+  } catch (error) {
+    stderr.write(redactSecrets(`pg-event-bridge: ${(error as Error).message}\nNothing was started.\n`, config.secrets));
+    return exitCodes.usage;
+  }
   if (args.command === 'check-config') {
     stdout.write(redactSecrets(formatConfig(config), config.secrets));
     return exitCodes.ok;
   }
-  return serve(config, definitions, options);
+  return serve(config, definitions, options, token);
+}
+
+// A token file is one line; anything much larger is not one (and is not read whole).
+const maxTokenFileBytes = 4096;
+
+/** The metrics token, from `metrics_token` or the file `metrics_token_file` names; checked. */
+async function readMetricsToken(config: DaemonConfig, read: (path: string) => Promise<string>): Promise<string | undefined> {
+  const path = config.bridge.metricsTokenFile;
+  if (path === undefined) return config.bridge.metricsToken;
+  const origin = config.origins['bridge.metrics_token_file'] ?? 'metrics_token_file';
+  let text: string;
+  try {
+    text = await read(path);
+  } catch (error) {
+    throw new Error(`${origin}: cannot read ${path}: ${errorMessage(error)}`);
+  }
+  if (text.length > maxTokenFileBytes) throw new Error(`${origin}: ${path} holds ${text.length} characters; a token file holds one token of at most 1024.`);
+  const token = text.replace(/\r?\n$/, '');
+  const reason = checkMetricsToken(token);
+  if (reason) throw new Error(`${origin}: the token in ${path} ${reason}`);
+  return token.trim();
 }
 
 function parseCommandLine(argv: readonly string[]) {
@@ -124,14 +152,16 @@ function parseCommandLine(argv: readonly string[]) {
   return { command, file: rest[0], help: values.help === true, version: values.version === true };
 }
 
-async function serve(config: DaemonConfig, definitions: readonly UpstreamDefinition[], options: RunDaemonOptions): Promise<number> {
+async function serve(config: DaemonConfig, definitions: readonly UpstreamDefinition[], options: RunDaemonOptions, token: string | undefined): Promise<number> {
+  const secrets = token === undefined ? config.secrets : [...config.secrets, token].sort((a, b) => b.length - a.length);
+  const shownUri = (uri: string) => redactQuery(redactUri(uri));
   const logger = pino(
     {
       level: config.logLevel,
       formatters: { level: (label) => ({ level: label }) },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
-    { write: (line: string) => options.stdout.write(redactSecrets(line, config.secrets)) },
+    { write: (line: string) => options.stdout.write(redactSecrets(line, secrets)) },
   );
   const { shutdownTimeoutMs, maxInFlight, maxInFlightBytes } = config.bridge;
 
@@ -174,7 +204,7 @@ async function serve(config: DaemonConfig, definitions: readonly UpstreamDefinit
 
   const monitor = new DaemonMonitor({
     upstreams: config.upstreams,
-    redact: (text) => redactSecrets(text.replace(/[a-z][a-z0-9+.-]*:\/\/\S+/gi, (uri) => redactUri(uri)), config.secrets),
+    redact: (text) => redactSecrets(text.replace(/[a-z][a-z0-9+.-]*:\/\/\S+/gi, (uri) => shownUri(uri)), secrets),
     leaderLock: config.bridge.leaderLock,
   });
   const slots = walSlots(config);
@@ -194,7 +224,7 @@ async function serve(config: DaemonConfig, definitions: readonly UpstreamDefinit
         {
           upstream,
           source: event.source,
-          target: `${target.kind}:${target.name}`,
+          target: `${target.kind}:${shownUri(target.name)}`,
           routingKey: event.routingKey,
           bytes: event.body.length,
           body: event.body.toString('utf8', 0, 1024),
@@ -292,8 +322,8 @@ async function serve(config: DaemonConfig, definitions: readonly UpstreamDefinit
   logger.info(
     {
       version,
-      database: redactUri(config.database.uri),
-      upstreams: config.upstreams.map((upstream) => ({ name: upstream.name, kind: upstream.kind, uri: redactUri(upstream.uri), rules: upstream.rules.map((rule) => rule.text) })),
+      database: shownUri(config.database.uri),
+      upstreams: config.upstreams.map((upstream) => ({ name: upstream.name, kind: upstream.kind, uri: shownUri(upstream.uri), rules: upstream.rules.map((rule) => redactSecrets(rule.text, secrets)) })),
       leaderLock: config.bridge.leaderLock,
     },
     '[cli] Starting',
@@ -302,12 +332,18 @@ async function serve(config: DaemonConfig, definitions: readonly UpstreamDefinit
   let probe: { stop(): Promise<void> } | undefined;
   if (config.bridge.metricsPort !== undefined) {
     try {
-      server = await startMetricsServer({ monitor, port: config.bridge.metricsPort, host: config.bridge.metricsHost, logger });
+      server = await startMetricsServer({ monitor, port: config.bridge.metricsPort, host: config.bridge.metricsHost, logger, ...(token !== undefined && { token }) });
     } catch (error) {
       logger.error({}, `[cli] Could not start: the metrics server cannot listen on ${config.bridge.metricsHost}:${config.bridge.metricsPort}: ${errorMessage(error)}`);
       return exitCodes.failed;
     }
     logger.info({ url: `http://${config.bridge.metricsHost.includes(':') ? `[${config.bridge.metricsHost}]` : config.bridge.metricsHost}:${server.port}/` }, '[cli] Serving /metrics, /healthz, /readyz and the status page');
+    if (token === undefined && !isLoopback(config.bridge.metricsHost)) {
+      logger.warn(
+        { host: config.bridge.metricsHost },
+        '[cli] The metrics server listens beyond loopback without a token: anyone who reaches it sees /metrics and the status page; set [bridge] metrics_token or metrics_token_file',
+      );
+    }
     probe = startPostgresProbe({ postgres: config.database.uri, slots, applicationName: proxyApplicationName, onResult: (result) => monitor.setProbe(result) });
   }
   try {
@@ -327,6 +363,10 @@ function walSlots(config: DaemonConfig): string[] {
   const plugins = new Set(config.upstreams.flatMap((upstream) => upstream.rules.map((rule) => rule.sourceType)).filter((type) => type !== 'channel'));
   const slot = config.database.replicationSlot;
   return [...plugins].map((plugin) => (plugin === 'pgoutput' && plugins.size > 1 ? `${slot}_pgoutput` : slot));
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host) || /^::ffff:127\./i.test(host);
 }
 
 function codeOf(error: unknown): string | undefined {

@@ -32,3 +32,25 @@ describe('collectSecrets', () => {
     expect(collectSecrets(raw)).toEqual([]);
   });
 });
+
+describe('query strings and headers', () => {
+  it('hides every query value of every URI in text, keeping parameter names', () => {
+    expect(redactSecrets('POST https://hook.example/in?token=abc&v=1&flag#frag failed', [])).toBe('POST https://hook.example/in?token=***&v=***&***#*** failed');
+    expect(redactSecrets('{"target":"url:https://h/x?sig=zz"}', [])).toBe('{"target":"url:https://h/x?sig=***"}');
+  });
+
+  it('collects header values, their bearer tokens, secret-named or long query values, marked keys and secret-named variables', () => {
+    const { raw } = readEnv({
+      'PGPROXY_UPSTREAM-H-HEADERS': '{"Authorization": "Bearer tok-abcdefgh", "X-Short": "ab"}',
+      'PGPROXY_UPSTREAM-H-BRIDGE_CHANNELS': 'a->url:https://h/x?key=k1z&v=1&long=abcdefghij',
+      'PGPROXY_UPSTREAM-H-USER_AGENT': 'marked-value',
+    });
+    const found = collectSecrets(raw, ['user_agent'], { AWS_SECRET_ACCESS_KEY: 'aws-long-secret', SOME_AUTH_ENABLED: 'true' });
+    expect(found.sort()).toEqual(['Bearer tok-abcdefgh', 'abcdefghij', 'aws-long-secret', 'k1z', 'marked-value', 'tok-abcdefgh']);
+  });
+
+  it('takes an unreadable headers value as one secret', () => {
+    const { raw } = readEnv({ 'PGPROXY_UPSTREAM-H-HEADERS': '{"Authorization": Bearer oops' });
+    expect(collectSecrets(raw)).toEqual(['{"Authorization": Bearer oops']);
+  });
+});

@@ -1,9 +1,31 @@
 const uriPassword = /([a-z][a-z0-9+.-]*:\/\/[^\s:/@"]*):([^\s@"]+)@/gi;
+const uriText = /[a-z][a-z0-9+.-]*:\/\/[^\s"'<>`]+/gi;
 
 /**
- * Replaces every URI password (`scheme://user:pass@`) and every literal `secrets` value in `text`
- * by `***`. The daemon passes everything it prints through this, as a last line of defence behind
- * `redactUri` at the source.
+ * `uri` with every query parameter value (and every value-less parameter) replaced by `***`:
+ * `https://hook/x?token=abc&v=2` becomes `https://hook/x?token=***&v=***`. Tokens and
+ * signatures travel in query strings (webhook URLs, presigned URLs), so none is shown.
+ */
+export function redactQuery(uri: string): string {
+  const start = uri.indexOf('?');
+  if (start === -1) return uri;
+  const hash = uri.indexOf('#', start);
+  const query = uri.slice(start + 1, hash === -1 ? undefined : hash);
+  const shown = query
+    .split('&')
+    .map((pair) => {
+      if (pair === '') return pair;
+      const equals = pair.indexOf('=');
+      return equals === -1 ? '***' : `${pair.slice(0, equals)}=***`;
+    })
+    .join('&');
+  return `${uri.slice(0, start)}?${shown}${hash === -1 ? '' : '#***'}`;
+}
+
+/**
+ * Replaces, in `text`, every URI password (`scheme://user:pass@`), every URI query value, and
+ * every literal `secrets` value (also JSON-escaped) by `***`. The daemon passes everything it
+ * prints or serves through this, as a last line of defence behind redaction at the source.
  *
  * @example
  * ```ts
@@ -11,7 +33,7 @@ const uriPassword = /([a-z][a-z0-9+.-]*:\/\/[^\s:/@"]*):([^\s@"]+)@/gi;
  * ```
  */
 export function redactSecrets(text: string, secrets: readonly string[]): string {
-  let result = text.replace(uriPassword, '$1:***@');
+  let result = text.replace(uriPassword, '$1:***@').replace(uriText, (uri) => redactQuery(uri));
   for (const secret of secrets) {
     // Structured logs carry the JSON-escaped form of a secret containing `"` or `\`.
     result = result.replaceAll(secret, '***').replaceAll(JSON.stringify(secret).slice(1, -1), '***');

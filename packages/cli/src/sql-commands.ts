@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { connectDedicated, installSchema, renderSchemaSql } from '@pg-event-bridge/core';
-import { collectSecrets } from './config/collect-secrets.js';
+import { collectSecrets, markedSecretKeys } from './config/collect-secrets.js';
 import { sectionEnvName } from './config/config-keys.js';
 import { mergeRawConfig } from './config/raw-config.js';
 import { readEnv } from './config/read-env.js';
@@ -67,7 +67,8 @@ export async function runSqlCommand(command: (typeof sqlCommands)[number], optio
   const fromFile = text !== undefined && file !== undefined ? readIni(text, file).raw : undefined;
   const fromEnv = readEnv(options.env).raw;
   const raw = fromFile ? mergeRawConfig(fromFile, fromEnv) : fromEnv;
-  const secrets = [...new Set([...(fromFile ? collectSecrets(fromFile) : []), ...collectSecrets(fromEnv)])];
+  const marked = markedSecretKeys(...(fromFile ? [fromFile] : []), fromEnv);
+  const secrets = [...new Set([...(fromFile ? collectSecrets(fromFile, marked) : []), ...collectSecrets(fromEnv, marked, options.env)])];
   const uri = raw.database.get('uri')?.value;
   if (!uri) {
     stderr.write(`pg-event-bridge ${command}: no database: set uri in [database] of the ini file, ${sectionEnvName('database', 'uri')}, or PGPROXY_LOCAL-POSTGRESQL_URI.\n`);

@@ -91,6 +91,15 @@ export const bridgeKeys: readonly KeySpec[] = [
   },
   { key: 'metrics_host', default: '127.0.0.1', description: 'Address that server listens on (0.0.0.0 for every interface, e.g. in a container)' },
   {
+    key: 'metrics_token',
+    description: 'Bearer token the metrics server requires for /metrics, /status.json and the status page (/healthz, /readyz stay open and show no detail); at least 16 characters',
+  },
+  { key: 'metrics_token_file', description: 'A file holding metrics_token (a container secret); read at start, trailing newline ignored' },
+  {
+    key: 'secret_keys',
+    description: 'More key names whose values are secrets, never printed (comma-separated); keys named like pass, secret, token, auth, credential, private, api_key are secrets already',
+  },
+  {
     key: 'leader_lock',
     default: 'on',
     description: 'High availability: only the daemon holding a Postgres advisory lock runs the bridge; others with the same configuration wait as standbys (on/off)',

@@ -43,6 +43,12 @@ export interface BridgeSettings {
   readonly metricsPort?: number;
   /** Address the metrics server listens on. @default '127.0.0.1' */
   readonly metricsHost: string;
+  /** Bearer token required by the metrics server for everything but /healthz and /readyz. */
+  readonly metricsToken?: string;
+  /** A file holding that token (read at start; for container secrets). */
+  readonly metricsTokenFile?: string;
+  /** Key names (any section) whose values are secrets besides the built-in ones, lower-case. */
+  readonly secretKeys: readonly string[];
   /** Run only while holding the leader advisory lock. @default true */
   readonly leaderLock: boolean;
   /** The advisory lock key; absent means derived from the slot and the rules. */

@@ -1,6 +1,6 @@
 import { redactUri } from '@pg-event-bridge/core';
-import { redactSecrets } from '../redact-secrets.js';
-import { isSecretKey } from './collect-secrets.js';
+import { redactQuery, redactSecrets } from '../redact-secrets.js';
+import { isHeadersKey, isSecretKey } from './collect-secrets.js';
 import type { DaemonConfig } from './daemon-config.js';
 
 /**
@@ -16,7 +16,9 @@ export function formatConfig(config: DaemonConfig): string {
   };
 
   lines.push('', '[database]');
-  entry('database.uri', 'uri', redactUri(config.database.uri));
+  const uri = (value: string) => redactQuery(redactUri(value));
+  const marked = config.bridge.secretKeys;
+  entry('database.uri', 'uri', uri(config.database.uri));
   entry('database.replication_slot', 'replication_slot', config.database.replicationSlot);
   entry('database.wal2json_params', 'wal2json_params', config.database.wal2jsonParams);
   if (config.database.walFilters) entry('database.wal_filters', 'wal_filters', config.database.walFilters);
@@ -27,10 +29,10 @@ export function formatConfig(config: DaemonConfig): string {
     const path = (key: string) => `upstream.${upstream.name}.${key}`;
     lines.push('', `[upstream.${upstream.name}]`);
     entry(path('kind'), 'kind', upstream.kind);
-    entry(path('uri'), 'uri', redactUri(upstream.uri));
+    entry(path('uri'), 'uri', upstream.uri.trim() === '' ? '' : uri(upstream.uri));
     entry(path('bridge_channels'), 'bridge_channels', redactSecrets(upstream.bridgeChannels, []));
     for (const [key, value] of Object.entries(upstream.settings)) {
-      entry(path(key), key, isSecretKey(key) ? '***' : redactSecrets(value, []));
+      entry(path(key), key, isSecretKey(key, marked) ? '***' : isHeadersKey(key) ? shownHeaders(value) : redactSecrets(value, []));
     }
   }
 
@@ -41,9 +43,23 @@ export function formatConfig(config: DaemonConfig): string {
   if (config.bridge.maxInFlightBytes) entry('bridge.max_in_flight_bytes', 'max_in_flight_bytes', String(config.bridge.maxInFlightBytes));
   entry('bridge.metrics_port', 'metrics_port', String(config.bridge.metricsPort ?? 0));
   entry('bridge.metrics_host', 'metrics_host', config.bridge.metricsHost);
+  if (config.bridge.metricsToken !== undefined) entry('bridge.metrics_token', 'metrics_token', '***');
+  if (config.bridge.metricsTokenFile !== undefined) entry('bridge.metrics_token_file', 'metrics_token_file', config.bridge.metricsTokenFile);
+  if (marked.length > 0) entry('bridge.secret_keys', 'secret_keys', marked.join(', '));
   entry('bridge.leader_lock', 'leader_lock', config.bridge.leaderLock ? 'on' : 'off');
   if (config.bridge.leaderLockKey !== undefined) entry('bridge.leader_lock_key', 'leader_lock_key', String(config.bridge.leaderLockKey));
   const poll = config.bridge.leaderPollIntervalMs;
   entry('bridge.leader_poll_interval', 'leader_poll_interval', poll % 1000 === 0 ? `${poll / 1000}s` : `${poll}ms`);
   return `${lines.join('\n')}\n`;
+}
+
+/** A headers object with its names and every value hidden: `{"Authorization":"***"}`. */
+function shownHeaders(text: string): string {
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    if (typeof parsed === 'object' && parsed !== null) return JSON.stringify(Object.fromEntries(Object.keys(parsed).map((name) => [name, '***'])));
+  } catch {
+    // Unreadable JSON may still hold a token.
+  }
+  return '***';
 }

@@ -119,7 +119,7 @@ describe('generation 2 ini file', () => {
 
   it('reads the [bridge] section', () => {
     const text = `${seedIni}\n[bridge]\nshutdown_timeout=500ms\nmax_in_flight=10\nmax_in_flight_bytes=1024\n`;
-    const defaults = { metricsHost: '127.0.0.1', leaderLock: true, leaderPollIntervalMs: 1000 };
+    const defaults = { secretKeys: [], metricsHost: '127.0.0.1', leaderLock: true, leaderPollIntervalMs: 1000 };
     expect(load({ file: { name: 'c.ini', text } }).bridge).toEqual({ shutdownTimeoutMs: 500, maxInFlight: 10, maxInFlightBytes: 1024, ...defaults });
     expect(load({ file: { name: 'c.ini', text: seedIni } }).bridge).toEqual({ shutdownTimeoutMs: 10_000, ...defaults });
     expect(load({ file: { name: 'c.ini', text: `${seedIni}\n[bridge]\nshutdown_timeout=2\n` } }).bridge.shutdownTimeoutMs).toBe(2000);

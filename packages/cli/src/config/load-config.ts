@@ -10,7 +10,7 @@ import {
   type UpstreamDefinition,
 } from '@pg-event-bridge/core';
 import { errorMessage } from '../error-message.js';
-import { collectSecrets } from './collect-secrets.js';
+import { collectSecrets, markedSecretKeys } from './collect-secrets.js';
 import { ConfigError } from './config-error.js';
 import { gen1UpstreamName, sectionEnvName, upstreamEnvName, upstreamKeys } from './config-keys.js';
 import type { BridgeSettings, DaemonConfig, DatabaseConfig, UpstreamSection } from './daemon-config.js';
@@ -47,7 +47,8 @@ const slotName = /^[a-z0-9_]{1,63}$/;
 export function loadConfig(options: LoadConfigOptions): DaemonConfig {
   const fromFile = options.file ? readIni(options.file.text, options.file.name) : { raw: emptyRawConfig(), problems: [] };
   const fromEnv = readEnv(options.env);
-  const secrets = [...new Set([...collectSecrets(fromFile.raw), ...collectSecrets(fromEnv.raw)])];
+  const marked = markedSecretKeys(fromFile.raw, fromEnv.raw);
+  const secrets = [...new Set([...collectSecrets(fromFile.raw, marked, options.env), ...collectSecrets(fromEnv.raw, marked)])].sort((a, b) => b.length - a.length);
   const raw = mergeRawConfig(fromFile.raw, fromEnv.raw);
   const problems = [...fromFile.problems, ...fromEnv.problems];
 
@@ -188,8 +189,36 @@ function readBridge(raw: RawConfig, problems: string[], origins: Record<string, 
     ok = false;
     problems.push(`${poll!.origin} = "${poll!.value}": write a duration of at least 10ms, such as 500ms, 1s or 5s.`);
   }
+  const token = raw.bridge.get('metrics_token');
+  const tokenFile = raw.bridge.get('metrics_token_file');
+  if (token) {
+    const reason = checkMetricsToken(token.value);
+    if (reason) {
+      ok = false;
+      // Named, never echoed: the value is a secret even when it is a bad one.
+      problems.push(`${token.origin} ${reason}`);
+    }
+  }
+  if (tokenFile && tokenFile.value.trim() === '') {
+    ok = false;
+    problems.push(`${tokenFile.origin} is blank: give the path of a file holding the token, or remove the key.`);
+  }
+  if (token && tokenFile) {
+    ok = false;
+    problems.push(`${token.origin} and ${tokenFile.origin} are both set: keep one of them.`);
+  }
+  const marked = raw.bridge.get('secret_keys');
+  const secretKeys = (marked?.value ?? '').split(/[\s,]+/).filter((key) => key !== '').map((key) => key.toLowerCase());
+  const badKey = secretKeys.find((key) => !/^[a-z0-9_]{1,64}$/.test(key));
+  if (badKey !== undefined) {
+    ok = false;
+    problems.push(`${marked!.origin}: "${badKey.slice(0, 64)}" is not a key name; list key names such as user_agent, client_id, separated by commas.`);
+  }
   if (!ok) return undefined;
   return {
+    ...(token && { metricsToken: token.value.trim() }),
+    ...(tokenFile && { metricsTokenFile: tokenFile.value.trim() }),
+    secretKeys,
     shutdownTimeoutMs: shutdownTimeoutMs!,
     ...(maxInFlight && { maxInFlight }),
     ...(maxInFlightBytes && { maxInFlightBytes }),
@@ -199,6 +228,18 @@ function readBridge(raw: RawConfig, problems: string[], origins: Record<string, 
     ...(leaderLockKey !== undefined && { leaderLockKey }),
     leaderPollIntervalMs: leaderPollIntervalMs!,
   };
+}
+
+/**
+ * Why `token` cannot be the metrics token (a sentence to follow the key's name), or undefined.
+ * Never quotes the value.
+ */
+export function checkMetricsToken(token: string): string | undefined {
+  const text = token.trim();
+  if (!/^[\x21-\x7e]+$/.test(text)) return 'holds characters a bearer token cannot carry (spaces, control or non-ASCII characters): use letters, digits and punctuation, e.g. the output of openssl rand -hex 32.';
+  if (text.length < 16) return `is ${text.length} characters long: use at least 16, e.g. the output of openssl rand -hex 32.`;
+  if (text.length > 1024) return `is ${text.length} characters long: use at most 1024.`;
+  return undefined;
 }
 
 /** true for on/true/yes/1, false for off/false/no/0, undefined otherwise. */
