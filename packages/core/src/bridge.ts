@@ -1,17 +1,21 @@
 import { EventEmitter } from 'node:events';
-import { BridgeError, toBridgeError } from './errors.js';
+import { BridgeError } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
 import type { Publisher, Target } from './publisher.js';
 import { parseRules, type Rule } from './rules/parse-rules.js';
 import type { BridgeEvent, PoisonEvent, Source, SourceContext, SourceReport } from './source.js';
 import { DeliveryEngine, type DeliveryOptions, type Route } from './delivery/delivery-engine.js';
-import { backoffDelay, sleep } from './delivery/backoff.js';
 import type { DeadLetter } from './delivery/target-dispatcher.js';
+import { retryDeadLetter, type DeadLetterRetryObserver } from './delivery/retry-dead-letter.js';
 import { createDeadLetterTable, type DeadLetterTable } from './delivery/dead-letter-table.js';
 import { createOutboxSource, type OutboxSourceOptions } from './sources/outbox-source.js';
 import { createNotifySource, type NotifySourceOptions } from './sources/notify-source.js';
 import type { PostgresInput } from './sources/postgres-connection.js';
 import { createWalSource, defaultSlotName, type WalSourceOptions } from './sources/wal-source.js';
+import { asBridgeError } from './util/as-bridge-error.js';
+import { withDeadline } from './util/with-deadline.js';
+
+const deadLetterLogIntervalMs = 30_000;
 
 /** One upstream and the rules that feed it. */
 export interface UpstreamBinding {
@@ -62,6 +66,13 @@ export interface BridgeStats {
   readonly deadLettered: number;
   readonly gaps: number;
   readonly inFlight: number;
+  /** Failed attempts to store a dead letter (each is retried; none is dropped). */
+  readonly deadLetterFailures: number;
+  /**
+   * True while some dead letter could not be stored yet: its target waits, and so (for WAL) does
+   * the slot. A daemon reports itself not ready while it holds.
+   */
+  readonly deadLetterStoreFailing: boolean;
 }
 
 /** The events a bridge emits. None is named `error`, so a missing listener never crashes. */
@@ -77,6 +88,8 @@ export interface BridgeEvents {
    * succeeds again.
    */
   'dead-letter-failed': [info: { letter: DeadLetter; error: BridgeError; attempt: number }];
+  /** Dead letters are stored again after `failures` failed attempts over `failingForMs`. */
+  'dead-letter-recovered': [info: { failures: number; failingForMs: number }];
   connected: [report: Extract<SourceReport, { type: 'connected' }>];
   disconnected: [report: Extract<SourceReport, { type: 'disconnected' }>];
   gap: [report: Extract<SourceReport, { type: 'gap' }>];
@@ -90,6 +103,12 @@ export interface BridgeEvents {
 export interface StopOptions {
   /** How long to wait for in-flight messages before cancelling them. @default 10000 */
   readonly timeoutMs?: number;
+  /**
+   * How long each source's `stop()` and `afterDrain()`, each publisher's `stop()` and the
+   * dead-letter table's close may take; one that has not settled by then is logged and left
+   * behind, so stopping never hangs on a dead broker or database. @default 5000
+   */
+  readonly closeTimeoutMs?: number;
 }
 
 /** A running (or ready to run) bridge from Postgres to the upstreams. */
@@ -144,7 +163,18 @@ export function createBridge(options: BridgeOptions): Bridge {
   }
 
   const emitter = new EventEmitter();
-  const counters = { received: 0, published: 0, retried: 0, deadLettered: 0, gaps: 0 };
+  // Each listener is called on its own: one that throws is logged and must not skip the others,
+  // nor escape into the delivery engine's promise chains (an unhandled rejection ends the process).
+  const emit = <E extends keyof BridgeEvents>(event: E, ...args: BridgeEvents[E]): void => {
+    for (const listener of emitter.rawListeners(event)) {
+      try {
+        (listener as (...values: unknown[]) => void)(...args);
+      } catch (error) {
+        logger.error({ err: asBridgeError(error, 'ERR_BRIDGE_STATE', `[core] A listener of "${event}" threw`), event }, '[core] A bridge event listener threw; ignored');
+      }
+    }
+  };
+  const counters = { received: 0, published: 0, retried: 0, deadLettered: 0, gaps: 0, deadLetterFailures: 0 };
   const logDeadLetter = (letter: DeadLetter, where: string) =>
     logger.error({ err: letter.error, upstream: letter.upstream, target: letter.target, eventId: letter.event.id }, `[core] Message dead-lettered${where}`);
   const deadLetterTable: DeadLetterTable | undefined =
@@ -158,21 +188,53 @@ export function createBridge(options: BridgeOptions): Bridge {
             logDeadLetter(letter, ` into ${options.outbox && options.outbox.schema ? options.outbox.schema : 'events'}.dead_letter`);
           }
         : async (letter: DeadLetter) => logDeadLetter(letter, '');
+
+  // Dead letters that failed to store at least once and are not stored yet. While any is, the
+  // store is failing: the error is logged at the first failure and then at most every 30 s.
+  const failingLetters = new Set<DeadLetter>();
+  const outage = { since: 0, failures: 0, lastLoggedAt: 0, unlogged: 0 };
+  const deadLetterRetry: DeadLetterRetryObserver = {
+    failed({ letter, error, attempt }) {
+      counters.deadLetterFailures += 1;
+      const now = Date.now();
+      if (failingLetters.size === 0) Object.assign(outage, { since: now, failures: 0, lastLoggedAt: 0, unlogged: 0 });
+      failingLetters.add(letter);
+      outage.failures += 1;
+      outage.unlogged += 1;
+      if (outage.lastLoggedAt === 0 || now - outage.lastLoggedAt >= deadLetterLogIntervalMs) {
+        logger.error(
+          { err: error, eventId: letter.event.id, upstream: letter.upstream, target: letter.target, attempt, failures: outage.unlogged, failingForMs: now - outage.since },
+          `[core] Could not store a dead letter; its target waits while it is retried with backoff (repeated at most every ${deadLetterLogIntervalMs / 1000} s while storing fails)`,
+        );
+        outage.lastLoggedAt = now;
+        outage.unlogged = 0;
+      }
+      emit('dead-letter-failed', { letter, error, attempt });
+    },
+    settled({ letter, stored }) {
+      if (!failingLetters.delete(letter) || failingLetters.size > 0 || !stored) return;
+      const info = { failures: outage.failures, failingForMs: Date.now() - outage.since };
+      logger.info(info, '[core] Dead letters are stored again; the targets that waited go on');
+      emit('dead-letter-recovered', info);
+    },
+  };
+
   const engine = new DeliveryEngine(routes, options.delivery ?? {}, {
     published(info) {
       counters.published += 1;
-      emitter.emit('published', info);
+      emit('published', info);
     },
     retrying(info) {
       counters.retried += 1;
       logger.warn({ err: info.error, upstream: info.upstream, target: info.target, attempt: info.attempt, delayMs: Math.round(info.delayMs) }, '[core] Publish failed; retrying');
-      emitter.emit('retrying', info);
+      emit('retrying', info);
     },
     async deadLetter(letter) {
       await storeDeadLetter(letter);
       counters.deadLettered += 1;
-      emitter.emit('dead-lettered', letter);
+      emit('dead-lettered', letter);
     },
+    deadLetterRetry,
   });
 
   const sources: Source[] = [...(options.sources ?? [])];
@@ -195,7 +257,7 @@ export function createBridge(options: BridgeOptions): Bridge {
   const context: SourceContext = {
     deliver(event) {
       counters.received += 1;
-      emitter.emit('received', event);
+      emit('received', event);
       return engine.deliver(event);
     },
     get hasCapacity() {
@@ -212,19 +274,9 @@ export function createBridge(options: BridgeOptions): Bridge {
         attempts: 1,
         position: poison.position,
       };
-      for (let attempt = 1; ; attempt += 1) {
-        try {
-          await storeDeadLetter(letter);
-          break;
-        } catch (error) {
-          const failure = toBridgeError(error, 'ERR_BRIDGE_POSTGRES', '[core] Could not store a dead letter');
-          logger.error({ err: failure, eventId: poison.id, source: poison.source, attempt }, '[core] Could not store the dead letter of an undecodable event; retrying');
-          emitter.emit('dead-letter-failed', { letter, error: failure, attempt });
-          await sleep(backoffDelay(attempt, options.delivery?.retry), lifetime.signal);
-        }
-      }
+      await retryDeadLetter(letter, storeDeadLetter, { signal: lifetime.signal, ...(options.delivery?.retry && { retry: options.delivery.retry }), observer: deadLetterRetry });
       counters.deadLettered += 1;
-      emitter.emit('dead-lettered', letter);
+      emit('dead-lettered', letter);
     },
     report(report) {
       if (report.type === 'gap') {
@@ -235,7 +287,7 @@ export function createBridge(options: BridgeOptions): Bridge {
       } else if (report.type === 'connected') {
         logger.info({ source: report.source }, '[core] Source connected');
       }
-      emitter.emit(report.type, report);
+      emit(report.type, report as never);
     },
     logger,
     signal: lifetime.signal,
@@ -245,7 +297,12 @@ export function createBridge(options: BridgeOptions): Bridge {
     stopped ??= (async () => {
       state = 'stopping';
       const timeoutMs = stopOptions.timeoutMs ?? 10_000;
-      await Promise.allSettled(startedSources.map((source) => source.stop()));
+      const closeTimeoutMs = stopOptions.closeTimeoutMs ?? 5000;
+      const bounded = (what: string, call: () => Promise<void> | undefined) =>
+        withDeadline(call, closeTimeoutMs, what).catch((error: unknown) =>
+          logger.warn({ err: asBridgeError(error, 'ERR_BRIDGE_STATE', `[core] ${what} failed`), closeTimeoutMs }, `[core] ${what} failed or did not settle in time; stopping without it`),
+        );
+      await Promise.all(startedSources.map((source) => bounded(`Stopping source ${source.name}`, () => source.stop())));
       let timer: NodeJS.Timeout | undefined;
       const drained = await Promise.race([
         engine.idle().then(() => true),
@@ -258,11 +315,13 @@ export function createBridge(options: BridgeOptions): Bridge {
       lifetime.abort();
       engine.abort();
       // Every delivery has settled now: sources acknowledge what was delivered while draining.
-      await Promise.allSettled(startedSources.map((source) => source.afterDrain?.()));
-      await Promise.allSettled(startedPublishers.map((publisher) => publisher.stop()));
-      await deadLetterTable?.close();
+      await Promise.all(startedSources.map((source) => bounded(`Acknowledging for source ${source.name}`, () => source.afterDrain?.())));
+      await Promise.all([
+        ...startedPublishers.map((publisher) => bounded(`Stopping publisher ${publisher.name}`, () => publisher.stop())),
+        ...(deadLetterTable ? [bounded('Closing the dead-letter table', () => deadLetterTable.close())] : []),
+      ]);
       state = 'stopped';
-      emitter.emit('stopped');
+      emit('stopped');
     })();
     return stopped;
   };
@@ -296,10 +355,10 @@ export function createBridge(options: BridgeOptions): Bridge {
       if (state !== 'starting') throw new BridgeError('ERR_BRIDGE_ABORTED', '[core] The bridge was stopped while starting');
       state = 'running';
       logger.info({ upstreams: publishers.map((p) => p.name), channels: [...channels], sources: sources.map((s) => s.name) }, '[core] Bridge running');
-      emitter.emit('started');
+      emit('started');
     },
     stop,
-    stats: () => ({ ...counters, inFlight: engine.inFlight }),
+    stats: () => ({ ...counters, inFlight: engine.inFlight, deadLetterStoreFailing: failingLetters.size > 0 }),
     on(event, listener) {
       emitter.on(event, listener as (...args: unknown[]) => void);
       return this;

@@ -1,7 +1,9 @@
-import { BridgeError, toBridgeError } from '../errors.js';
+import { BridgeError } from '../errors.js';
 import type { Publisher, Target } from '../publisher.js';
 import type { BridgeEvent } from '../source.js';
+import { asBridgeError, describeThrown } from '../util/as-bridge-error.js';
 import { abortError, backoffDelay, sleep, type RetryOptions } from './backoff.js';
+import { retryDeadLetter, type DeadLetterRetryObserver } from './retry-dead-letter.js';
 
 /** A message that could not be delivered and will not be retried. */
 export interface DeadLetter {
@@ -20,6 +22,8 @@ export interface DispatchObserver {
   retrying(info: { event: BridgeEvent; upstream: string; target: Target; attempt: number; delayMs: number; error: BridgeError }): void;
   /** Stores the dead letter; a rejection is retried with backoff, the line held meanwhile. */
   deadLetter(letter: DeadLetter): Promise<void>;
+  /** Told of every failed attempt to store a dead letter, and of its outcome (see retryDeadLetter). */
+  readonly deadLetterRetry?: DeadLetterRetryObserver;
   /** Called when the dispatcher goes from below its limits to at/above them, and back. */
   capacityChanged(full: boolean): void;
 }
@@ -121,12 +125,7 @@ export class TargetDispatcher {
       const item = this.#queue[this.#head++]!;
       this.#inFlight += 1;
       item.attempts += 1;
-      this.#publisher
-        .publish(this.#target, item.event, { signal: this.#abort.signal })
-        .then(
-          () => this.#onPublished(item),
-          (error: unknown) => this.#onFailed(item, error),
-        );
+      this.#send(item);
     }
     // Compact the queue array now and then rather than shifting on every message.
     if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
@@ -135,15 +134,37 @@ export class TargetDispatcher {
     }
   }
 
+  /**
+   * One publish call. A publisher that throws instead of rejecting, or returns something other
+   * than a promise, must not escape into the caller (a source's read loop) or leave the line held.
+   */
+  #send(item: Item): void {
+    let sent: unknown;
+    try {
+      sent = this.#publisher.publish(this.#target, item.event, { signal: this.#abort.signal });
+    } catch (error) {
+      queueMicrotask(() => this.#onFailed(item, error));
+      return;
+    }
+    if (sent instanceof Promise || (typeof sent === 'object' && sent !== null && typeof (sent as PromiseLike<void>).then === 'function')) {
+      // Promise.resolve adopts a foreign thenable; a `then` that throws becomes a rejection.
+      Promise.resolve(sent as PromiseLike<void>).then(
+        () => this.#onPublished(item),
+        (error: unknown) => this.#onFailed(item, error),
+      );
+      return;
+    }
+    const error = new BridgeError(
+      'ERR_BRIDGE_STATE',
+      `[${this.#publisher.name}] publish() returned ${describeThrown(sent)} instead of a promise, so whether the broker accepted the message is unknown; the publisher breaks its contract`,
+    );
+    queueMicrotask(() => this.#onFailed(item, error));
+  }
+
   #onPublished(item: Item): void {
     this.#inFlight -= 1;
-    this.#observer.published({
-      event: item.event,
-      upstream: this.#upstream,
-      target: this.#target,
-      attempts: item.attempts,
-      latencyMs: performance.now() - item.enqueuedAt,
-    });
+    const info = { event: item.event, upstream: this.#upstream, target: this.#target, attempts: item.attempts, latencyMs: performance.now() - item.enqueuedAt };
+    tell(() => this.#observer.published(info));
     this.#settle(item);
     this.#afterSettle();
   }
@@ -154,7 +175,7 @@ export class TargetDispatcher {
       this.#settle(item, abortError());
       return;
     }
-    const error = toBridgeError(raw, 'ERR_BRIDGE_UPSTREAM_UNAVAILABLE', `[${this.#publisher.name}] Publish failed`);
+    const error = asBridgeError(raw, 'ERR_BRIDGE_UPSTREAM_UNAVAILABLE', `[${this.#publisher.name}] Publish failed`);
     if (error.retryable) {
       this.#holding = true;
       this.#lastError = error;
@@ -169,15 +190,11 @@ export class TargetDispatcher {
     // Dead-lettering counts as in flight: the line is held until the letter is stored.
     this.#inFlight += 1;
     const letter: DeadLetter = { event: item.event, upstream: this.#upstream, target: this.#target, error, attempts: item.attempts };
-    const attempt = async (n: number): Promise<void> => {
-      try {
-        await this.#observer.deadLetter(letter);
-      } catch {
-        await sleep(backoffDelay(n, this.#options.retry), this.#abort.signal);
-        return attempt(n + 1);
-      }
-    };
-    attempt(1).then(
+    retryDeadLetter(letter, (l) => this.#observer.deadLetter(l), {
+      signal: this.#abort.signal,
+      ...(this.#options.retry && { retry: this.#options.retry }),
+      ...(this.#observer.deadLetterRetry && { observer: this.#observer.deadLetterRetry }),
+    }).then(
       () => {
         this.#inFlight -= 1;
         this.#settle(item);
@@ -204,8 +221,8 @@ export class TargetDispatcher {
     const first = failed[0]!;
     const error = this.#lastError ?? new BridgeError('ERR_BRIDGE_UPSTREAM_UNAVAILABLE', `[${this.#publisher.name}] Publish failed`, { retryable: true });
     // An upstream that said when to come back (Retry-After) is not asked sooner.
-    const delayMs = Math.max(backoffDelay(first.attempts, this.#options.retry), error.retryAfterMs ?? 0);
-    this.#observer.retrying({ event: first.event, upstream: this.#upstream, target: this.#target, attempt: first.attempts, delayMs, error });
+    const delayMs = Math.max(backoffDelay(first.attempts, this.#options.retry), retryAfter(error));
+    tell(() => this.#observer.retrying({ event: first.event, upstream: this.#upstream, target: this.#target, attempt: first.attempts, delayMs, error }));
     // Put them back at the head, in their original order, ahead of anything queued since.
     this.#queue = [...failed, ...this.#queue.slice(this.#head)];
     this.#head = 0;
@@ -237,5 +254,23 @@ export class TargetDispatcher {
       this.#full = full;
       this.#observer.capacityChanged(full);
     }
+  }
+}
+
+// An upstream's Retry-After (a webhook receiver's header, say) is honoured up to this, so a hostile
+// or mistaken value cannot hold a target for days.
+const maxRetryAfterMs = 15 * 60_000;
+
+function retryAfter(error: BridgeError): number {
+  const ms = error.retryAfterMs;
+  return typeof ms === 'number' && ms > 0 ? Math.min(ms, maxRetryAfterMs) : 0;
+}
+
+/** Calls an observer; its failure (a listener that throws) must not escape into a promise chain and crash the process. */
+function tell(call: () => void): void {
+  try {
+    call();
+  } catch {
+    // The bridge's observer guards its own listeners and logs; nothing useful is left to do here.
   }
 }
