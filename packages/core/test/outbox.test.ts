@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BridgeError, createBridge, installSchema, renderSchemaSql, schemaVersion, type Bridge, type BridgeEvent, type Publisher } from '../src/index.js';
+import { renderGrantsSql } from '../src/sql/install-schema.js';
 
 // The events schema and the outbox source against the machine's real Postgres. Each run installs
 // its own schema (never the shared `events`), and drops it afterwards. The upstream is an
@@ -281,11 +282,7 @@ describe('the outbox source', () => {
   it('drains as a role holding only the documented grants', async () => {
     const bridgeRole = `t_bridge_${randomUUID().slice(0, 8)}`;
     roles.push(bridgeRole);
-    await db.query(`CREATE ROLE ${bridgeRole} LOGIN;
-      GRANT USAGE ON SCHEMA ${schema} TO ${bridgeRole};
-      GRANT SELECT, DELETE ON ${schema}.outbox TO ${bridgeRole};
-      GRANT SELECT, INSERT, UPDATE ON ${schema}.dead_letter TO ${bridgeRole};
-      GRANT USAGE ON SEQUENCE ${schema}.dead_letter_id_seq TO ${bridgeRole};`);
+    await db.query(`CREATE ROLE ${bridgeRole} LOGIN; ${renderGrantsSql({ schema, bridgeRole })}`);
     const channel = channelName();
     await db.query(`SELECT ${schema}.send_message($1, 'm' || i, '', true) FROM generate_series(1, 20) AS i`, [channel]);
     const log: Received[] = [];

@@ -1,6 +1,6 @@
 import { BridgeError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
-import { connectDedicated, type PostgresInput } from '../sources/postgres-connection.js';
+import { connectDedicated, quoteIdent, type PostgresInput } from '../sources/postgres-connection.js';
 import { defaultSchema, migrations, quoteLiteral, schemaNames } from './migrations.js';
 
 /** Options of {@link installSchema} and {@link renderSchemaSql}. */
@@ -144,4 +144,58 @@ export function checkSchemaName(schema: string): string {
     throw new BridgeError('ERR_BRIDGE_CONFIG', `[sql] Schema name "${schema}" must have 1 to 56 bytes`);
   }
   return schema;
+}
+
+/** Options of {@link renderGrantsSql}: the roles to grant to, each optional. */
+export interface GrantsOptions extends SchemaOptions {
+  /** The role the bridge connects as: drains the outbox, writes dead letters. */
+  readonly bridgeRole?: string;
+  /** An application role: sends, and writes tables that carry on_row_change() triggers. */
+  readonly appRole?: string;
+  /** An operator role: reads dead letters, deletes them and replays them. */
+  readonly operatorRole?: string;
+}
+
+/**
+ * The least-privilege GRANT statements for the roles that use the `events` schema, for an owner to
+ * run after installing it. The bridge gets exactly what the outbox source and the dead-letter table
+ * use (LISTEN, advisory locks and `pg_locks` need no grant); an application role what `send_message`
+ * and the row-change trigger need once EXECUTE was revoked from PUBLIC; an operator what replaying
+ * needs. None of them can write the outbox directly.
+ *
+ * @example
+ * ```ts
+ * await owner.query(renderGrantsSql({ bridgeRole: 'bridge', appRole: 'app' }));
+ * ```
+ */
+export function renderGrantsSql(options: GrantsOptions): string {
+  const s = quoteIdent(checkSchemaName(options.schema ?? defaultSchema));
+  const lines: string[] = [];
+  if (options.bridgeRole !== undefined) {
+    const role = quoteIdent(options.bridgeRole);
+    lines.push(
+      `GRANT USAGE ON SCHEMA ${s} TO ${role};`,
+      `GRANT SELECT, DELETE ON ${s}.outbox TO ${role};`,
+      // The ordering horizon reads the sequence's last value.
+      `GRANT SELECT ON SEQUENCE ${s}.outbox_id_seq TO ${role};`,
+      `GRANT SELECT, INSERT, UPDATE ON ${s}.dead_letter TO ${role};`,
+      `GRANT USAGE ON SEQUENCE ${s}.dead_letter_id_seq TO ${role};`,
+    );
+  }
+  if (options.appRole !== undefined) {
+    const role = quoteIdent(options.appRole);
+    lines.push(
+      `GRANT USAGE ON SCHEMA ${s} TO ${role};`,
+      `GRANT EXECUTE ON FUNCTION ${s}.send_message(text, text, text, boolean), ${s}.send_message(text, text, text, boolean, boolean), ${s}.enqueue(text, text, text, jsonb, text), ${s}.flush(), ${s}.on_row_change() TO ${role};`,
+    );
+  }
+  if (options.operatorRole !== undefined) {
+    const role = quoteIdent(options.operatorRole);
+    lines.push(
+      `GRANT USAGE ON SCHEMA ${s} TO ${role};`,
+      `GRANT SELECT, DELETE ON ${s}.dead_letter TO ${role};`,
+      `GRANT EXECUTE ON FUNCTION ${s}.replay_dead_letters(bigint[], text, text) TO ${role};`,
+    );
+  }
+  return lines.join('\n');
 }
