@@ -11,7 +11,7 @@ import {
   type Target,
 } from '@pg-event-bridge/core';
 import { resolveAmqpOptions, type AmqpPublisherOptions, type ResolvedAmqpOptions } from './amqp-options.js';
-import { coalesceWrites, rawPublisher, socketOf } from './amqplib-internals.js';
+import { coalesceWrites, frameMaxOf, rawPublisher, socketOf } from './amqplib-internals.js';
 import { encodePublishFrames } from './publish-frames.js';
 
 const targetKinds: readonly string[] = Object.freeze(['exchange', 'queue']);
@@ -142,7 +142,7 @@ export class AmqpPublisher implements Publisher {
     const [exchange, routingKey] = target.kind === 'queue' ? ['', target.name] : [target.name, event.routingKey];
     if (Buffer.byteLength(routingKey) > maxRoutingKeyBytes) {
       return Promise.reject(
-        new BridgeError('ERR_BRIDGE_UNROUTABLE', `[amqp] Routing key of event ${event.id} is longer than AMQP's ${maxRoutingKeyBytes} bytes: "${routingKey.slice(0, 40)}..."`),
+        new BridgeError('ERR_BRIDGE_ENCODE', `[amqp] Routing key of event ${event.id} is ${Buffer.byteLength(routingKey)} bytes, longer than AMQP's ${maxRoutingKeyBytes}: "${routingKey.slice(0, 40)}..."; shorten it at its source`),
       );
     }
     return new Promise((resolve, reject) => {
@@ -299,9 +299,12 @@ export class AmqpPublisher implements Publisher {
     const timestamp = Math.floor(event.timestamp.getTime() / 1000);
     const confirmed = (error: unknown) => this.#confirmed(link, pending, error);
     let frames: Buffer | undefined;
-    if (link.raw) {
+    // Without the fast path the frames are still encoded once, to refuse what amqplib would send
+    // as a frame the broker closes the connection over.
+    const fallbackFrameMax = link.raw ? undefined : frameMaxOf(link.channel);
+    if (link.raw || fallbackFrameMax !== undefined) {
       try {
-        frames = encodePublishFrames(link.raw.channel, link.raw.frameMax, {
+        const encoded = encodePublishFrames(link.raw?.channel ?? 1, link.raw?.frameMax ?? fallbackFrameMax!, {
           exchange: pending.exchange,
           routingKey: pending.routingKey,
           mandatory,
@@ -313,6 +316,7 @@ export class AmqpPublisher implements Publisher {
           appId,
           body: event.body,
         });
+        if (link.raw) frames = encoded;
       } catch (error) {
         // A name over AMQP's limits: this message can never be sent, the next ones can.
         this.#forget(link, pending);

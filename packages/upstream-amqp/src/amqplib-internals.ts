@@ -73,3 +73,9 @@ export function rawPublisher(channel: ConfirmChannel): { readonly frameMax: numb
     },
   };
 }
+
+/** The connection's negotiated frame_max, when this amqplib exposes it. */
+export function frameMaxOf(channel: ConfirmChannel): number | undefined {
+  const frameMax = (channel as unknown as { connection?: { frameMax?: unknown } }).connection?.frameMax;
+  return typeof frameMax === 'number' && frameMax > 0 ? frameMax : undefined;
+}

@@ -74,11 +74,82 @@ describe('encodePublishFrames', () => {
         fc.integer({ min: 1, max: 65_535 }),
         fc.constantFrom(4096, 8192, 131_072),
         (message, channel, frameMax) => {
-          expect(encodePublishFrames(channel, frameMax, message).equals(amqplibFrames(channel, frameMax, message))).toBe(true);
+          let frames: Buffer;
+          try {
+            frames = encodePublishFrames(channel, frameMax, message);
+          } catch (error) {
+            // Refused only when amqplib would write a content header frame the broker refuses.
+            expect(error).toMatchObject({ code: 'ERR_BRIDGE_ENCODE', retryable: false });
+            const { exchange, routingKey, body, ...rest } = message;
+            const header = defs.encodeProperties(defs.BasicProperties, channel, body.length, publishArgs(exchange, routingKey, rest));
+            expect(header.length).toBeGreaterThan(frameMax);
+            return;
+          }
+          expect(frames.equals(amqplibFrames(channel, frameMax, message))).toBe(true);
         },
       ),
       { numRuns: 300 },
     );
+  });
+
+  it('for any strings in every field either throws ERR_BRIDGE_ENCODE or writes whole frames, none over frameMax, that parse back to the same fields', () => {
+    const anyText = fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.constantFrom('\r\n', '\0', '\xce', 'é'.repeat(128), 'k'.repeat(256)));
+    fc.assert(
+      fc.property(
+        fc.record({
+          exchange: anyText,
+          routingKey: anyText,
+          mandatory: fc.boolean(),
+          contentType: fc.option(anyText, { nil: undefined }),
+          headers: fc.dictionary(anyText, fc.oneof(anyText, fc.string({ maxLength: 3000 })), { maxKeys: 8 }),
+          deliveryMode: fc.option(fc.constantFrom(1, 2), { nil: undefined }),
+          messageId: anyText,
+          timestamp: fc.integer({ min: 0, max: 2 ** 40 }),
+          appId: fc.constant('pg-event-bridge'),
+          body: fc.uint8Array({ maxLength: 5000 }).map((bytes) => Buffer.from(bytes)),
+        }),
+        fc.constantFrom(4096, 8192),
+        (message, frameMax) => {
+          let frames: Buffer;
+          try {
+            frames = encodePublishFrames(3, frameMax, message);
+          } catch (error) {
+            expect(error).toMatchObject({ code: 'ERR_BRIDGE_ENCODE', retryable: false });
+            return;
+          }
+          // Walk the frames: each is type, channel 3, size, payload, 0xCE, none over frameMax.
+          const types: number[] = [];
+          for (let at = 0; at < frames.length; ) {
+            const size = frames.readUInt32BE(at + 3);
+            expect(frames.readUInt16BE(at + 1)).toBe(3);
+            expect(size + 8).toBeLessThanOrEqual(frameMax);
+            expect(frames[at + 7 + size]).toBe(0xce);
+            types.push(frames[at]!);
+            at += size + 8;
+          }
+          expect(types.slice(0, 2)).toEqual([1, 2]);
+          expect(types.slice(2).every((t) => t === 3)).toBe(true);
+          // The method frame's short strings are the exchange and the routing key, byte-exact.
+          let at = 7 + 6;
+          const exchangeLength = frames[at]!;
+          expect(frames.subarray(at + 1, at + 1 + exchangeLength).toString()).toBe(Buffer.from(message.exchange).toString());
+          at += 1 + exchangeLength;
+          const keyLength = frames[at]!;
+          expect(frames.subarray(at + 1, at + 1 + keyLength).equals(Buffer.from(message.routingKey))).toBe(true);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('refuses properties that do not fit one frame of frameMax, naming the largest header', () => {
+    let thrown: unknown;
+    try {
+      encodePublishFrames(1, 4096, { ...base, headers: { ...base.headers, 'x-big': 'v'.repeat(5000) } });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toMatchObject({ code: 'ERR_BRIDGE_ENCODE', retryable: false, message: expect.stringMatching(/largest header is "x-big".*frame_max 4096/) });
   });
 
   it('refuses a name over 255 bytes with an error naming the field, rather than truncating it', () => {
@@ -94,7 +165,7 @@ describe('encodePublishFrames', () => {
       } catch (error) {
         thrown = error;
       }
-      expect(BridgeError.isInstance(thrown) && thrown.code).toBe('ERR_BRIDGE_PAYLOAD_TOO_LARGE');
+      expect(BridgeError.isInstance(thrown) && thrown.code).toBe('ERR_BRIDGE_ENCODE');
       expect((thrown as Error).message).toContain(`${field}`);
       expect((thrown as Error).message).toContain('256 bytes');
     }

@@ -38,8 +38,10 @@ const longStringTag = 0x53; // 'S'
  * `frameMax` — into a single buffer, byte for byte what amqplib's generic encoder writes for the
  * same message (a test holds them equal). It exists because amqplib encodes the header table
  * through a prototype-chained object and per-key writes, which was a third of the bridge's CPU per
- * message. Strings longer than AMQP's short-string limit of 255 bytes fail with
- * ERR_BRIDGE_PAYLOAD_TOO_LARGE naming the field, so the message is dead-lettered, never truncated.
+ * message. Strings longer than AMQP's short-string limit of 255 bytes, and properties that do not
+ * fit one content-header frame of `frameMax` bytes (the broker closes the connection on a larger
+ * one, FRAME_ERROR, so resending would loop), fail with ERR_BRIDGE_ENCODE naming the field before
+ * anything is written, so the message is dead-lettered, never truncated.
  */
 export function encodePublishFrames(channel: number, frameMax: number, message: PublishMessage): Buffer {
   const { exchange, routingKey, contentType, headers, deliveryMode, messageId, appId, body } = message;
@@ -56,6 +58,14 @@ export function encodePublishFrames(channel: number, frameMax: number, message: 
   const methodPayload = 4 + 2 + 1 + exchangeBytes + 1 + routingKeyBytes + 1;
   const headerPayload =
     2 + 2 + 8 + 2 + (contentType === undefined ? 0 : 1 + contentTypeBytes) + 4 + tableBytes + (deliveryMode === undefined ? 0 : 1) + 1 + messageIdBytes + 8 + 1 + appIdBytes;
+  if (frameMax > 0 && headerPayload + frameOverhead > frameMax) {
+    let largest = '';
+    for (const key in headers) if (largest === '' || headers[key]!.length > headers[largest]!.length) largest = key;
+    throw new BridgeError(
+      'ERR_BRIDGE_ENCODE',
+      `[amqp] The properties of event ${messageId} need ${headerPayload + frameOverhead} bytes (the largest header is ${JSON.stringify(largest.slice(0, 40))}); AMQP sends them in one frame of at most frame_max ${frameMax} bytes. Shorten the headers at their source`,
+    );
+  }
   const maxBody = frameMax > 0 ? frameMax - frameOverhead : body.length || 1;
   const bodyFrames = Math.ceil(body.length / maxBody);
   const out = Buffer.allocUnsafe(methodPayload + headerPayload + 2 * frameOverhead + body.length + bodyFrames * frameOverhead);
@@ -110,7 +120,7 @@ export function encodePublishFrames(channel: number, frameMax: number, message: 
 function shortStringBytes(value: string, field: string, messageId: string): number {
   const bytes = Buffer.byteLength(value);
   if (bytes > 255) {
-    throw new BridgeError('ERR_BRIDGE_PAYLOAD_TOO_LARGE', `[amqp] The ${field} of event ${messageId} is ${bytes} bytes; AMQP allows 255. Shorten it`);
+    throw new BridgeError('ERR_BRIDGE_ENCODE', `[amqp] The ${field} of event ${messageId} is ${bytes} bytes; AMQP allows 255. Shorten it at its source`);
   }
   return bytes;
 }

@@ -149,12 +149,27 @@ describe('createAmqpPublisher against RabbitMQ', () => {
     const queue = await provision('queue');
     const publisher = await startedPublisher({ url: rabbitUrl }, [queue.target]);
     const error = await failure(publisher.publish(queue.target, makeEvent({ headers: { ['h'.repeat(300)]: 'v' } })));
-    expectCode(error, 'ERR_BRIDGE_PAYLOAD_TOO_LARGE', false);
+    expectCode(error, 'ERR_BRIDGE_ENCODE', false);
     expect(error.message).toContain('is 300 bytes; AMQP allows 255');
     await publisher.publish(queue.target, makeEvent({ body: 'next', headers: { tenant: 'ünïcode' } }));
     const [message] = await queue.inbox.take(1);
     expect(message?.body.toString()).toBe('next');
     expect(message?.properties.headers).toMatchObject({ tenant: 'ünïcode' });
+  });
+
+  it('refuses headers too large for one frame (ERR_BRIDGE_ENCODE) on the same connection, instead of a FRAME_ERROR that closes it and loops', async () => {
+    const queue = await provision('queue');
+    const logger = createRecordingLogger();
+    const publisher = createAmqpPublisher({ url: rabbitUrl });
+    cleanups.push(() => publisher.stop());
+    await publisher.start({ logger, targets: [queue.target], signal: new AbortController().signal });
+    const error = await failure(publisher.publish(queue.target, makeEvent({ headers: { 'x-big': 'v'.repeat(200_000) } })));
+    expectCode(error, 'ERR_BRIDGE_ENCODE', false);
+    expect(error.message).toMatch(/frame_max 131072/);
+    await publisher.publish(queue.target, makeEvent({ body: 'next' }));
+    const [message] = await queue.inbox.take(1);
+    expect(message?.body.toString()).toBe('next');
+    expect(logger.text()).not.toMatch(/connection closed|FRAME/i);
   });
 
   it('connects to vhost "/" written as amqp://guest:guest@127.0.0.1:5672// and as %2F', async () => {
