@@ -1,8 +1,9 @@
 /**
- * Renders docs/reliability.md from the fault suite's results (faults/results/*.json).
- * Run by `pnpm test:faults` after the suite.
+ * Renders docs/reliability.md from the fault suite's results (faults/results/*.json) and the
+ * adversarial suite's (adversarial/results/*.json). Run by `pnpm test:faults` after the suites.
  */
 import { readdir, readFile, writeFile } from 'node:fs/promises';
+import type { AdversarialResult } from '@pg-event-bridge/adversarial/results';
 import type { FaultResult } from './run-fault-scenario.js';
 
 const resultsDir = new URL('../results/', import.meta.url);
@@ -10,6 +11,18 @@ const files = (await readdir(resultsDir)).filter((file) => file.endsWith('.json'
 const runs = await Promise.all(files.map(async (file) => JSON.parse(await readFile(new URL(file, resultsDir), 'utf8')) as { date: string; results: FaultResult[] }));
 const results = runs.flatMap((run) => run.results);
 const dates = [...new Set(runs.map((run) => run.date.slice(0, 10)))].join(', ');
+
+const adversarialDir = new URL('../../adversarial/results/', import.meta.url);
+const adversarialFiles = (await readdir(adversarialDir).catch(() => [] as string[])).filter((file) => file.endsWith('.json')).sort();
+const adversarialRuns = await Promise.all(
+  adversarialFiles.map(async (file) => JSON.parse(await readFile(new URL(file, adversarialDir), 'utf8')) as { date: string; results: AdversarialResult[] }),
+);
+const adversarial = adversarialRuns.flatMap((run) => run.results);
+const adversarialDates = [...new Set(adversarialRuns.map((run) => run.date.slice(0, 10)))].join(', ');
+const adversarialRows = adversarial.map(
+  (r) => `| ${r.inputClass} | ${r.inputs.length} | ${r.daemonExits} | ${r.eventsLost} | ${r.breaches} | ${r.seconds} s |`,
+);
+const adversarialInputs = adversarial.map((r) => `- **${r.inputClass}**: ${r.inputs.join('; ')}.`);
 
 const verdict = (r: FaultResult) => (r.lost === 0 ? 'none lost' : r.source === 'notify' ? `${r.lost} lost (at-most-once)` : `**${r.lost} LOST**`);
 const rows = results.map(
@@ -48,6 +61,24 @@ Observations:
   de-duplicate on the event id (\`<transaction LSN>/<index>\`), which is stable across resends.
 - Duplicates after cuts and kills come from the unconfirmed window (messages the broker took but
   whose acknowledgement was lost with the connection or the process).
+
+## Adversarial inputs
+
+Generated from the adversarial suite (adversarial/, part of \`pnpm test\`) on ${adversarialDates || 'no run yet'}. The
+daemon runs as it is deployed, with a private Postgres, RabbitMQ and a webhook receiver as targets,
+rules from a NOTIFY/outbox channel and both WAL plugins. Each hostile input is followed by a canary
+sent through every source (NOTIFY, a durable send, a row change seen by pgoutput and wal2json),
+which must reach both targets. "daemon exits" counts times the process ended on its own; "events
+lost" counts poison events neither delivered nor dead-lettered, and canaries that never arrived;
+"breaches" counts attacks that worked (a role became superuser, a forged event reached a WAL
+target, a value lost precision, a secret was printed, memory followed a hostile size). All three
+must be 0, and the suite fails otherwise.
+
+| input class | inputs tried | daemon exits | events lost | breaches | time |
+|---|---|---|---|---|---|
+${adversarialRows.join('\n')}
+
+${adversarialInputs.join('\n')}
 `;
 await writeFile(new URL('../../docs/reliability.md', import.meta.url), page);
 console.log(`docs/reliability.md: ${results.length} scenarios from ${files.join(', ')}`);

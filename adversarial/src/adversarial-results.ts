@@ -1,0 +1,41 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+
+/** What one class of hostile inputs did to the daemon. */
+export interface AdversarialResult {
+  /** `hostile HTTP`, `hostile SQL roles`, ... */
+  readonly inputClass: string;
+  /** What the inputs were, in a few words. */
+  readonly inputs: readonly string[];
+  /** Times the daemon process exited on its own. Must be 0. */
+  readonly daemonExits: number;
+  /** Canary events (sent after every input, through every source) that never arrived. Must be 0. */
+  readonly eventsLost: number;
+  /** Attacks that worked: an escalation, a forged event delivered, a secret printed. Must be 0. */
+  readonly breaches: number;
+  readonly seconds: number;
+}
+
+/**
+ * Collects what a test file's cases did and writes it to adversarial/results/<file>.json, which
+ * `pnpm test:faults`' report renders into docs/reliability.md.
+ */
+export class AdversarialResults {
+  readonly #file: string;
+  readonly #results: AdversarialResult[] = [];
+
+  constructor(file: string) {
+    this.#file = file;
+  }
+
+  add(result: AdversarialResult): void {
+    this.#results.push(result);
+    console.info(`[measured] ${JSON.stringify(result)}`);
+  }
+
+  async write(): Promise<void> {
+    if (this.#results.length === 0) return;
+    const dir = new URL('../results/', import.meta.url);
+    await mkdir(dir, { recursive: true });
+    await writeFile(new URL(`${this.#file}.json`, dir), `${JSON.stringify({ date: new Date().toISOString(), results: this.#results }, null, 2)}\n`);
+  }
+}
