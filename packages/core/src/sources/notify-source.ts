@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { BridgeError } from '../errors.js';
-import { backoffDelay, sleep, type RetryOptions } from '../delivery/backoff.js';
+import { abortError, backoffDelay, sleep, type RetryOptions } from '../delivery/backoff.js';
+import { walSources } from '../rules/parse-rules.js';
 import { splitRouting, splitRoutingBytes } from '../rules/split-routing.js';
+import { OptionProblems, isPositiveInteger } from '../util/option-problems.js';
+import { withDeadline } from '../util/with-deadline.js';
 import type { Source, SourceContext } from '../source.js';
 import { interceptNotifications, socketOf } from './notification-framer.js';
-import { connectDedicated, quoteIdent, type DedicatedConnection, type PostgresInput } from './postgres-connection.js';
+import { connectDedicated, defaultConnectTimeoutMs, quoteIdent, type DedicatedConnection, type PostgresInput } from './postgres-connection.js';
 
 /** Options of {@link createNotifySource}. */
 export interface NotifySourceOptions {
@@ -16,8 +19,10 @@ export interface NotifySourceOptions {
   readonly reconnect?: RetryOptions;
   /** How often an idle connection is checked with `SELECT 1`, in ms; 0 disables. @default 15000 */
   readonly healthCheckIntervalMs?: number;
-  /** How long the check may take before the connection is considered dead, in ms. @default 10000 */
+  /** How long the check, and the LISTEN after each connect, may take before the connection is considered dead, in ms. @default 10000 */
   readonly healthCheckTimeoutMs?: number;
+  /** How long each connection attempt may take, in ms; a blackholed server fails the attempt and the next follows. @default 10000 */
+  readonly connectTimeoutMs?: number;
   /** @default 'pg-event-bridge' */
   readonly applicationName?: string;
 }
@@ -35,6 +40,14 @@ export interface NotifySourceOptions {
  * ```
  */
 export function createNotifySource(options: NotifySourceOptions): Source {
+  const problems = new OptionProblems('notify');
+  for (const channel of options.channels) {
+    // Events of these sources are routed to WAL targets, which carry only the database's row changes.
+    if ((walSources as readonly string[]).includes(channel)) problems.add('channels', channel, `a channel other than ${walSources.join(' and ')}, which name the logical replication sources`);
+  }
+  const connectTimeout = options.connectTimeoutMs ?? defaultConnectTimeoutMs;
+  if (!isPositiveInteger(connectTimeout)) problems.add('connectTimeoutMs', connectTimeout, 'a whole number of milliseconds greater than 0');
+  problems.throwIfAny();
   const channels = new Set(options.channels);
   const reconnect = { initialDelayMs: 100, maxDelayMs: 10_000, ...options.reconnect };
   const healthInterval = options.healthCheckIntervalMs ?? 15_000;
@@ -46,7 +59,7 @@ export function createNotifySource(options: NotifySourceOptions): Source {
   let healthTimer: NodeJS.Timeout | undefined;
 
   const listen = async (ctx: SourceContext): Promise<void> => {
-    const conn = await connectDedicated(options.postgres, options.applicationName);
+    const conn = await connectDedicated(options.postgres, options.applicationName, { connectTimeoutMs: connectTimeout });
     const { client } = conn;
     client.on('error', (error) => lost(conn, error));
     client.on('end', () => lost(conn, new Error('connection ended')));
@@ -63,11 +76,17 @@ export function createNotifySource(options: NotifySourceOptions): Source {
       });
     }
     try {
-      // One round trip, and never two queries in flight on one client.
-      await client.query([...channels].map((channel) => `LISTEN ${quoteIdent(channel)}`).join('; '));
+      // One round trip, and never two queries in flight on one client; a silent server fails it.
+      const statement = [...channels].map((channel) => `LISTEN ${quoteIdent(channel)}`).join('; ');
+      await withDeadline(() => client.query(statement), healthTimeout, 'LISTEN', () => socketOf(client)?.destroy());
     } catch (error) {
       await conn.release();
       throw error;
+    }
+    if (stopping) {
+      // stop() ran while this connection was opening: it must not outlive the source.
+      await conn.release();
+      throw abortError();
     }
     connection = conn;
     paused = false;
