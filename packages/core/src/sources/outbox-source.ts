@@ -67,6 +67,10 @@ export interface OutboxStats {
   readonly lateRows: number;
   /** Headers dropped from rows that are not replays because they carry a name the bridge sets itself. */
   readonly reservedHeadersDropped: number;
+  /** Ids up to this (decimal) belong to finished transactions, as far as this source knows. */
+  readonly finalHorizon: string;
+  /** The highest id read that waits behind an open transaction (decimal), or null when none waits. */
+  readonly waitingUpTo: string | null;
 }
 
 /** An outbox source; the bridge calls `afterDrain` once in-flight messages settled. */
@@ -742,7 +746,7 @@ export function createOutboxSource(options: OutboxSourceOptions): OutboxSource {
       if (outstanding === 0) await close();
     },
     stats() {
-      return { ...counters };
+      return { ...counters, finalHorizon: finalHorizon.toString(), waitingUpTo: horizons.length > 0 ? horizons[horizons.length - 1]!.upTo.toString() : null };
     },
     async afterDrain() {
       if (outstanding > 0) await new Promise<void>((resolve) => (allSettled = resolve));
