@@ -7,4 +7,5 @@ export {
   type MqttPublisherOptions,
   type ResolvedMqttOptions,
 } from './mqtt-options.js';
+export { encodeMqttPropertyValue, invalidTopicReason, mqttUserProperties, MAX_MQTT_STRING_BYTES } from './mqtt-strings.js';
 export { mqttUpstream } from './mqtt-upstream.js';

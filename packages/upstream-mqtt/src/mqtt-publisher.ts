@@ -18,6 +18,7 @@ import {
 import { connect, type MqttClient } from 'mqtt';
 
 import { directPublisher, type DirectPublish } from './mqtt-internals.js';
+import { invalidTopicReason, mqttContentType, mqttUserProperties } from './mqtt-strings.js';
 import { mqttTopic, resolveMqttOptions, type MqttPublisherOptions, type ResolvedMqttOptions } from './mqtt-options.js';
 import { encodePublishPacket, type PublishPacket, type PublishProperties } from './publish-packet.js';
 
@@ -133,8 +134,9 @@ class MqttPublisher implements Publisher {
       throw new BridgeError('ERR_BRIDGE_RULE_KIND', `[mqtt] Target kind "${target.kind}" is not supported (mqtt accepts: topic)`);
     }
     const topic = mqttTopic(target.name, event.routingKey, this.#options.separator);
-    if (/[+#\u0000]/.test(topic)) {
-      throw new BridgeError('ERR_BRIDGE_UPSTREAM_REJECTED', `[mqtt] Topic "${topic}" contains a wildcard ("+", "#"), which MQTT does not allow in a publish; change the routing key`);
+    const reason = invalidTopicReason(topic);
+    if (reason) {
+      throw new BridgeError('ERR_BRIDGE_ENCODE', `[mqtt] Cannot publish event ${event.id} to topic ${JSON.stringify(topic.slice(0, 200))}: ${reason}; change the routing key at its source`);
     }
     const size = event.body.length;
     if (size > this.#options.maxPayloadBytes) {
@@ -143,20 +145,19 @@ class MqttPublisher implements Publisher {
     const { qos, retain, protocolVersion } = this.#options;
     let properties: PublishProperties | undefined;
     if (protocolVersion === 5) {
-      const userProperties: Record<string, string> = {
-        ...event.headers,
-        'x-pg-channel': event.source,
-        'x-routing-key': event.routingKey,
-        'x-event-id': event.id,
-      };
-      properties = event.contentType ? { userProperties, contentType: event.contentType } : { userProperties };
+      const userProperties = mqttUserProperties(event);
+      const contentType = mqttContentType(event);
+      properties = contentType ? { userProperties, contentType } : { userProperties };
     }
     const packet: PublishPacket = { topic, payload: event.body, qos, retain, messageId: 0, properties };
+    // Encoded (or, for mqtt.js's own writer, checked) before the connection is touched: a string
+    // over MQTT's limits is ERR_BRIDGE_ENCODE, never half a packet on the socket.
+    const encoded = encodePublishPacket(packet, protocolVersion);
 
     const connection = await this.#connect(signal);
     const direct = connection.direct;
     // Encoded once, here: a publish that waits in `queued` keeps its bytes, its packet id is set when sent.
-    const bytes = direct ? encodePublishPacket(packet, protocolVersion) : undefined;
+    const bytes = direct ? encoded : undefined;
     const packetBytes = bytes ? bytes.length : estimatedPacketBytes(packet);
     if (connection.brokerMaxPacket !== undefined && packetBytes > connection.brokerMaxPacket) {
       throw new BridgeError('ERR_BRIDGE_PAYLOAD_TOO_LARGE', `[mqtt] Message ${event.id} needs a ${packetBytes}-byte packet; the broker accepts at most ${connection.brokerMaxPacket}`);

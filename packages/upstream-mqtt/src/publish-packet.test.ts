@@ -110,7 +110,7 @@ describe('encodePublishPacket', () => {
       } catch (error) {
         thrown = error;
       }
-      expect(BridgeError.isInstance(thrown) && thrown.code).toBe('ERR_BRIDGE_PAYLOAD_TOO_LARGE');
+      expect(BridgeError.isInstance(thrown) && thrown.code).toBe('ERR_BRIDGE_ENCODE');
       expect((thrown as Error).message).toContain(`The ${field} `);
       expect((thrown as Error).message).toContain('65536 bytes');
     }

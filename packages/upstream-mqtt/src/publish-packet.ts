@@ -33,7 +33,7 @@ const maxVariableInteger = 268_435_455;
  * mqtt.js hands mqtt-packet's writer the socket, which writes the header, topic and every user
  * property as separate small chunks: with our three `x-*` properties that was most of the CPU a
  * message cost. A string over MQTT's 65,535-byte limit (topic, property name or value, content
- * type) fails with ERR_BRIDGE_PAYLOAD_TOO_LARGE naming it, before anything is written; mqtt-packet
+ * type) fails with ERR_BRIDGE_ENCODE naming it, before anything is written; mqtt-packet
  * would throw halfway through a packet already partly written to the socket.
  */
 export function encodePublishPacket(packet: PublishPacket, protocolVersion: 4 | 5): Buffer {
@@ -90,7 +90,7 @@ export function setPacketId(packet: Buffer, messageId: number): void {
 function stringBytes(value: string, field: string, topic: string): number {
   const bytes = Buffer.byteLength(value);
   if (bytes > maxStringBytes) {
-    throw new BridgeError('ERR_BRIDGE_PAYLOAD_TOO_LARGE', `[mqtt] The ${field} of a message on "${topic.slice(0, 200)}" is ${bytes} bytes; MQTT allows ${maxStringBytes}. Shorten it`);
+    throw new BridgeError('ERR_BRIDGE_ENCODE', `[mqtt] The ${field} of a message on "${topic.slice(0, 200)}" is ${bytes} bytes; MQTT allows ${maxStringBytes}. Shorten it at its source`);
   }
   return bytes;
 }

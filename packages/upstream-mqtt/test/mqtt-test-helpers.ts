@@ -26,7 +26,7 @@ export interface MqttReceived extends ReceivedMessage {
  * default filters are the exact topics the tests use (never `#`: Mosquitto drops messages past
  * 1000 queued per subscriber, and `#` would queue every parallel test's traffic).
  */
-export async function subscribe(name: string, options: { filters?: string[]; separator?: string; url?: string } = {}): Promise<TestTarget<MqttReceived> & { client: MqttClient }> {
+export async function subscribe(name: string, options: { filters?: string[]; separator?: string; url?: string; extraKeys?: readonly string[] } = {}): Promise<TestTarget<MqttReceived> & { client: MqttClient }> {
   const separator = options.separator ?? '.';
   const client = await connectAsync(options.url ?? brokerUrl, { protocolVersion: 5, clientId: `pgeb-sub-${randomUUID().slice(0, 8)}`, reconnectPeriod: 0 });
   client.on('error', () => undefined);
@@ -39,7 +39,7 @@ export async function subscribe(name: string, options: { filters?: string[]; sep
     }
     inbox.push({ body: Buffer.from(payload), routingKey: topic, headers, qos: packet.qos, retain: packet.retain, contentType: packet.properties?.contentType });
   });
-  const keys = ['', 'signup', 'public.customer.insert', 'order.created', 'r'];
+  const keys = ['', 'signup', 'public.customer.insert', 'order.created', 'r', ...(options.extraKeys ?? [])];
   await client.subscribeAsync(options.filters ?? keys.map((key) => (key === '' ? name : `${name}${separator}${key}`)), { qos: 2 });
   return {
     client,

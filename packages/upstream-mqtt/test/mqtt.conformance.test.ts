@@ -1,9 +1,10 @@
 import { describe } from 'vitest';
-import { testPublisher } from '@pg-event-bridge/testkit';
-import { createMqttPublisher, mqttTopic } from '../src/index.js';
+import { hostileEventCases, testPublisher } from '@pg-event-bridge/testkit';
+import { createMqttPublisher, encodeMqttPropertyValue, invalidTopicReason, mqttTopic } from '../src/index.js';
 import { brokerUrl, subscribe, uniqueTopic } from './mqtt-test-helpers.js';
 
 const secret = 'mqtt-s3cret-pass';
+const hostileKeys = hostileEventCases.map(([, init]) => init.routingKey).filter((key): key is string => key !== undefined && key !== '');
 
 for (const protocolVersion of [5, 4] as const) {
   describe(protocolVersion === 5 ? 'MQTT 5' : 'MQTT 3.1.1', () => {
@@ -29,11 +30,24 @@ for (const protocolVersion of [5, 4] as const) {
       () => createMqttPublisher({ maxPayloadBytes: 0 }),
       () => createMqttPublisher({ url: 'not a uri' }),
     ],
-    provision: async () => subscribe(uniqueTopic(`pgeb-conf-v${protocolVersion}`)),
+    // Also subscribed to the topics the suite's hostile routing keys make, where MQTT can carry them.
+    provision: async () => {
+      const name = uniqueTopic(`pgeb-conf-v${protocolVersion}`);
+      return subscribe(name, { extraKeys: hostileKeys.filter((key) => invalidTopicReason(mqttTopic(name, key, '.')) === undefined) });
+    },
     maxPayloadBytes: 64 * 1024,
     capabilities: { headers: protocolVersion === 5, ordered: true },
     expectedRoutingKey: (target, event) => mqttTopic(target.name, event.routingKey, '.'),
-    expectedHeaders: (_target, event) => ({ 'x-event-id': event.id, 'x-routing-key': event.routingKey, 'x-pg-channel': event.source, ...event.headers }),
+    // Values with characters brokers refuse arrive percent-encoded (encodeMqttPropertyValue).
+    expectedHeaders: (_target, event) => {
+      const encode = (value: string) => encodeMqttPropertyValue(value, 'x', event.id);
+      return {
+        'x-event-id': encode(event.id),
+        'x-routing-key': encode(event.routingKey),
+        'x-pg-channel': encode(event.source),
+        ...Object.fromEntries(Object.entries(event.headers ?? {}).map(([name, value]) => [name, encode(value)])),
+      };
+    },
   });
   });
 }

@@ -87,13 +87,13 @@ describe('direct publish path on the real broker', () => {
     }
   });
 
-  it('fails a message with a header over 65,535 bytes as ERR_BRIDGE_PAYLOAD_TOO_LARGE and keeps the connection usable', async () => {
+  it('fails a message with a header over 65,535 bytes as ERR_BRIDGE_ENCODE and keeps the connection usable', async () => {
     const name = uniqueTopic('pgeb-direct');
     const subscriber = await subscribe(name);
     cleanups.push(() => subscriber.dispose());
     const { publisher } = await started({}, name);
     await expect(publisher.publish(subscriber.target, makeEvent({ routingKey: 'signup', headers: { trace: 't'.repeat(65_536) } }))).rejects.toMatchObject({
-      code: 'ERR_BRIDGE_PAYLOAD_TOO_LARGE',
+      code: 'ERR_BRIDGE_ENCODE',
       message: expect.stringContaining('"trace"'),
     });
     await publisher.publish(subscriber.target, makeEvent({ routingKey: 'signup', body: 'next' }));

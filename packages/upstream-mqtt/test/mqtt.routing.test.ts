@@ -67,7 +67,7 @@ describe('mqtt routing on the real broker', () => {
   it('rejects a routing key holding an MQTT wildcard permanently', async () => {
     const name = uniqueTopic('events');
     const publisher = await started(createMqttPublisher(), name);
-    await expect(publisher.publish({ kind: 'topic', name }, makeEvent({ routingKey: 'a+b' }))).rejects.toMatchObject({ code: 'ERR_BRIDGE_UPSTREAM_REJECTED', retryable: false });
+    await expect(publisher.publish({ kind: 'topic', name }, makeEvent({ routingKey: 'a+b' }))).rejects.toMatchObject({ code: 'ERR_BRIDGE_ENCODE', retryable: false });
   });
 
   it('refuses start() with a wildcard target name', async () => {
