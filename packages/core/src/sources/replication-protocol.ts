@@ -1,3 +1,5 @@
+import { BridgeError } from '../errors.js';
+
 /**
  * The streaming-replication sub-protocol carried in CopyData messages, as pure functions on bytes.
  * https://www.postgresql.org/docs/15/protocol-replication.html
@@ -14,16 +16,25 @@ export type ReplicationMessage =
   | { readonly type: 'xlog'; readonly lsn: Lsn; readonly walEnd: Lsn; readonly data: Buffer }
   | { readonly type: 'keepalive'; readonly walEnd: Lsn; readonly replyRequested: boolean };
 
-/** Parses one CopyData payload of a replication stream; unknown message types yield undefined. */
+/**
+ * Parses one CopyData payload of a replication stream; unknown message types yield undefined. A
+ * message too short for its type throws an ERR_BRIDGE_DECODE BridgeError, never anything else.
+ */
 export function parseReplicationMessage(chunk: Buffer): ReplicationMessage | undefined {
   switch (chunk[0]) {
     case 0x77: // 'w' XLogData: start, end, send time, then the plugin's bytes
+      if (chunk.length < 25) throw tooShort('XLogData', chunk.length, 25);
       return { type: 'xlog', lsn: chunk.readBigUInt64BE(1), walEnd: chunk.readBigUInt64BE(9), data: chunk.subarray(25) };
     case 0x6b: // 'k' primary keepalive: wal end, send time, reply requested
+      if (chunk.length < 18) throw tooShort('keepalive', chunk.length, 18);
       return { type: 'keepalive', walEnd: chunk.readBigUInt64BE(1), replyRequested: chunk[17] === 1 };
     default:
       return undefined;
   }
+}
+
+function tooShort(what: string, length: number, needed: number): BridgeError {
+  return new BridgeError('ERR_BRIDGE_DECODE', `[wal] A replication ${what} message of ${length} bytes is shorter than its ${needed}-byte header`);
 }
 
 /**
