@@ -41,7 +41,8 @@ describe('the metrics token', () => {
     const base = `http://127.0.0.1:${port}`;
 
     for (const path of ['/metrics', '/status.json', '/', '/index.html', '/no-such-page', '/metrics?token=x']) {
-      for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: `Bearer ${token}x` }, { authorization: `Bearer ${token.slice(0, -1)}` }, { authorization: `Token ${token}` }, { authorization: `Basic ${Buffer.from('x:wrong').toString('base64')}` }]) {
+      const attempts: Record<string, string>[] = [{}, { authorization: 'Bearer wrong' }, { authorization: `Bearer ${token}x` }, { authorization: `Bearer ${token.slice(0, -1)}` }, { authorization: `Token ${token}` }, { authorization: `Basic ${Buffer.from('x:wrong').toString('base64')}` }];
+      for (const headers of attempts) {
         const answer = await call(`${base}${path}`, headers);
         expect(answer.status, `${path} ${JSON.stringify(headers)}`).toBe(401);
         expect(answer.challenge).toMatch(/^Bearer realm="pg-event-bridge", Basic realm="pg-event-bridge"/);

@@ -63,6 +63,10 @@ export interface DaemonStatus {
 }
 
 const prefix = 'pg_event_bridge_';
+// Series per metric and entries per map: rules come from the configuration, so this bound is
+// never reached in practice; it stops anything unexpected from growing /metrics without end.
+const maxSeries = 1_000;
+const otherLabel = 'other';
 const outboxMetric = `${prefix}outbox_depth`;
 
 /**
@@ -95,6 +99,9 @@ export class DaemonMonitor {
   readonly #deadLetteredTotal: Counter<'source' | 'upstream' | 'target'>;
   readonly #latency: Histogram<'source' | 'upstream' | 'target'>;
   readonly #gapsTotal: Counter;
+  readonly #deadLetterFailuresTotal: Counter<'upstream' | 'target'>;
+  /** Targets whose latest dead letter could not be stored, with the error and since when. */
+  readonly #deadLetterFailing = new Map<string, { upstream: string; target: string; error: string; attempts: number; since: Date }>();
   readonly #slotLag: Gauge<'slot'>;
   readonly #outbox: Gauge;
 
@@ -117,6 +124,12 @@ export class DaemonMonitor {
       registers,
     });
     this.#gapsTotal = new Counter({ name: `${prefix}notify_gaps_total`, help: 'NOTIFY reconnections after which notifications sent meanwhile were lost', registers });
+    this.#deadLetterFailuresTotal = new Counter({
+      name: `${prefix}dead_letter_failures_total`,
+      help: 'Failed attempts to store a dead letter (the target waits while it is retried), per upstream and target',
+      labelNames: ['upstream', 'target'],
+      registers,
+    });
     this.#slotLag = new Gauge({ name: `${prefix}replication_slot_lag_bytes`, help: 'WAL bytes between pg_current_wal_lsn() and the slot confirmed_flush_lsn', labelNames: ['slot'], registers });
     // Registered only while events.outbox exists: an unlabelled gauge would otherwise read 0.
     this.#outbox = new Gauge({ name: outboxMetric, help: 'Messages waiting in events.outbox (absent when the table does not exist)', registers: [] });
@@ -187,10 +200,12 @@ export class DaemonMonitor {
   attach(bridge: Bridge): () => void {
     this.#bridge = bridge;
     this.#bridgeRunning = false;
-    const listeners: { [E in 'received' | 'published' | 'retrying' | 'dead-lettered' | 'connected' | 'disconnected' | 'gap' | 'failed' | 'started' | 'stopped']: (...args: never[]) => void } = {
+    const listeners: { [E in 'received' | 'published' | 'retrying' | 'dead-lettered' | 'dead-letter-failed' | 'dead-letter-recovered' | 'connected' | 'disconnected' | 'gap' | 'failed' | 'started' | 'stopped']: (...args: never[]) => void } = {
       received: (event: { source: string }) => {
-        this.#receivedTotal.inc({ source: event.source });
-        this.#received.set(event.source, (this.#received.get(event.source) ?? 0) + 1);
+        // Sources are the configured ones; anything else is counted under one bounded label.
+        const source = this.#received.has(event.source) || this.#received.size < maxSeries ? event.source : otherLabel;
+        this.#receivedTotal.inc({ source });
+        this.#received.set(source, (this.#received.get(source) ?? 0) + 1);
       },
       published: (info: { event: { source: string }; upstream: string; target: { kind: string; name: string }; latencyMs: number }) => {
         const rule = this.#rule(info.event.source, info.upstream, `${info.target.kind}:${info.target.name}`);
@@ -205,7 +220,7 @@ export class DaemonMonitor {
         const rule = this.#rule(info.event.source, info.upstream, `${info.target.kind}:${info.target.name}`);
         const labels = this.#labels(rule);
         rule.retries += 1;
-        rule.lastError = this.#redact(info.error.message);
+        rule.lastError = clip(this.#redact(info.error.message));
         this.#failuresTotal.inc(labels);
         this.#retriesTotal.inc(labels);
         this.#upstreams.get(info.upstream)?.failingTargets.set(rule.target, rule.lastError);
@@ -214,17 +229,37 @@ export class DaemonMonitor {
         const rule = this.#rule(letter.event.source, letter.upstream, `${letter.target.kind}:${letter.target.name}`);
         const labels = this.#labels(rule);
         rule.deadLettered += 1;
-        rule.lastError = this.#redact(letter.error.message);
+        rule.lastError = clip(this.#redact(letter.error.message));
         this.#failuresTotal.inc(labels);
         this.#deadLetteredTotal.inc(labels);
         // A permanent failure is about the message, not the broker: the stream goes on.
         this.#upstreams.get(letter.upstream)?.failingTargets.delete(rule.target);
+        // Stored: whatever failed to store before is stored too (one line per target).
+        this.#deadLetterFailing.delete(`${letter.upstream}\u0000${rule.target}`);
       },
-      connected: (report: { source: string }) => this.#sources.set(report.source, { connected: true, since: new Date(), error: null }),
+      'dead-letter-failed': (info: { letter: { upstream: string; target: { kind: string; name: string } }; error: Error; attempt: number }) => {
+        let upstream = info.letter.upstream;
+        let target = this.#redact(`${info.letter.target.kind}:${info.letter.target.name}`);
+        if (!this.#deadLetterFailing.has(`${upstream}\u0000${target}`) && this.#deadLetterFailing.size >= maxSeries) upstream = target = otherLabel;
+        const key = `${upstream}\u0000${target}`;
+        this.#deadLetterFailuresTotal.inc({ upstream, target });
+        const previous = this.#deadLetterFailing.get(key);
+        this.#deadLetterFailing.set(key, {
+          upstream,
+          target,
+          error: clip(this.#redact(info.error.message)),
+          attempts: (previous?.attempts ?? 0) + 1,
+          since: previous?.since ?? new Date(),
+        });
+      },
+      'dead-letter-recovered': () => this.#deadLetterFailing.clear(),
+      connected: (report: { source: string }) => this.#source(report.source) && this.#sources.set(report.source, { connected: true, since: new Date(), error: null }),
       disconnected: (report: { source: string; error: Error }) =>
-        this.#sources.set(report.source, { connected: false, since: new Date(), error: this.#redact(report.error.message) }),
+        this.#source(report.source) &&
+        this.#sources.set(report.source, { connected: false, since: new Date(), error: clip(this.#redact(report.error.message)) }),
       failed: (report: { source: string; error: Error }) =>
-        this.#sources.set(report.source, { connected: false, since: new Date(), error: `failed: ${this.#redact(report.error.message)}` }),
+        this.#source(report.source) &&
+        this.#sources.set(report.source, { connected: false, since: new Date(), error: `failed: ${clip(this.#redact(report.error.message))}` }),
       gap: () => {
         this.#gaps += 1;
         this.#gapsTotal.inc();
@@ -272,7 +307,7 @@ export class DaemonMonitor {
       this.#slots = result.slots;
       this.#outboxDepth = result.outboxDepth;
     }
-    this.#probeError = result.error === null ? null : this.#redact(result.error);
+    this.#probeError = result.error === null ? null : clip(this.#redact(result.error));
   }
 
   /** Why `/readyz` says 503: empty when ready. */
@@ -284,6 +319,11 @@ export class DaemonMonitor {
     if (!this.#bridgeRunning) reasons.push('bridge not running');
     for (const [name, source] of this.#sources) {
       if (!source.connected) reasons.push(`source ${name} not connected to Postgres${source.error ? `: ${source.error}` : ''}`);
+    }
+    for (const failing of this.#deadLetterFailing.values()) {
+      reasons.push(
+        `dead letters of upstream ${failing.upstream} for ${failing.target} cannot be stored (${failing.attempts} failed attempts since ${failing.since.toISOString()}; the target waits): ${failing.error}`,
+      );
     }
     for (const [name, upstream] of this.#upstreams) {
       if (!upstream.started) reasons.push(`upstream ${name} not started`);
@@ -334,6 +374,7 @@ export class DaemonMonitor {
 
   #markStopped(): void {
     this.#bridgeRunning = false;
+    this.#deadLetterFailing.clear();
     for (const upstream of this.#upstreams.values()) {
       upstream.started = false;
       upstream.failingTargets.clear();
@@ -347,6 +388,7 @@ export class DaemonMonitor {
     const shown = this.#redact(target);
     const key = `${source}\u0000${upstream}\u0000${shown}`;
     let rule = this.#rules.get(key);
+    if (!rule && this.#rules.size >= maxSeries && source !== otherLabel) return this.#rule(otherLabel, otherLabel, otherLabel);
     if (!rule) {
       rule = { source, upstream, target: shown, published: 0, retries: 0, deadLettered: 0 };
       this.#rules.set(key, rule);
@@ -354,7 +396,19 @@ export class DaemonMonitor {
     return rule;
   }
 
+  /** Whether a source of this name is tracked (the configured ones, up to a bound). */
+  #source(name: string): boolean {
+    return this.#sources.has(name) || this.#sources.size < maxSeries;
+  }
+
   #labels(rule: MonitoredRule) {
     return { source: rule.source, upstream: rule.upstream, target: rule.target };
   }
+}
+
+// Error messages can quote what they failed on (a 10 KB routing key): the page shows this much.
+const maxErrorLength = 500;
+
+function clip(text: string): string {
+  return text.length <= maxErrorLength ? text : `${text.slice(0, maxErrorLength)}… (${text.length - maxErrorLength} more characters)`;
 }
