@@ -65,9 +65,20 @@ export function createNotifySource(options: NotifySourceOptions): Source {
     client.on('end', () => lost(conn, new Error('connection ended')));
     // The payload's bytes straight off the socket; through node-postgres's `notification` event
     // (decoded into a string, then encoded again) where its socket cannot be reached.
-    const direct = interceptNotifications(client, (channel, payload) => {
-      if (channels.has(channel)) forward(ctx, client, channel, splitRoutingBytes(payload));
-    });
+    const direct = interceptNotifications(
+      client,
+      (channel, payload) => {
+        if (channels.has(channel)) forward(ctx, client, channel, splitRoutingBytes(payload));
+      },
+      {
+        malformed: (message, reason, channel, pid) => deadLetterMalformed(ctx, client, message, reason, channel, pid),
+        desync: (reason) => {
+          ctx.logger.error({ reason }, '[notify] The connection sent bytes that are not Postgres messages; dropping it and reconnecting');
+          socketOf(client)?.destroy();
+          lost(conn, new Error(`unreadable bytes from Postgres: ${reason}`));
+        },
+      },
+    );
     if (!direct) {
       client.on('notification', ({ channel, payload = '' }) => {
         if (!channels.has(channel)) return;
@@ -104,6 +115,30 @@ export function createNotifySource(options: NotifySourceOptions): Source {
         }
       });
     if (!ctx.hasCapacity && !paused) pauseUntilCapacity(ctx, client);
+  };
+
+  // A notification that cannot be read faithfully is dead-lettered with its bytes. While many
+  // such stores are pending (the dead-letter store is failing), reading stops, so they stay bounded.
+  let pendingDeadLetters = 0;
+  const maxPendingDeadLetters = 100;
+  const deadLetterMalformed = (ctx: SourceContext, client: pg.ClientBase, message: Buffer, reason: string, channel: string | undefined, pid: number | undefined): void => {
+    const position = `notification from backend ${pid ?? 'unknown'}${channel === undefined ? '' : ` on ${quoteIdent(channel)}`}`;
+    pendingDeadLetters += 1;
+    const socket = socketOf(client);
+    if (pendingDeadLetters >= maxPendingDeadLetters) socket?.pause();
+    ctx
+      .deadLetter({
+        id: randomUUID(),
+        source: channel ?? 'notify',
+        position,
+        raw: message,
+        error: new BridgeError('ERR_BRIDGE_DECODE', `[notify] Unreadable notification (${position}): ${reason}; stored with its bytes`),
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        pendingDeadLetters -= 1;
+        if (pendingDeadLetters === maxPendingDeadLetters - 1 && connection?.client === client && !paused) socket?.resume();
+      });
   };
 
   const pauseUntilCapacity = (ctx: SourceContext, client: pg.ClientBase): void => {
