@@ -3,7 +3,7 @@ import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BridgeError, silentLogger, TargetDispatcher, type BridgeErrorCode, type BridgeEvent, type Logger, type Publisher, type Target } from '@pg-event-bridge/core';
 import { startFaultProxy } from './fault-proxy.js';
-import { makeEvent } from './make-event.js';
+import { makeEvent, type TestEventInit } from './make-event.js';
 import type { ReceivedMessage, TestTarget } from './message-inbox.js';
 import { createRecordingLogger } from './recording-logger.js';
 
@@ -55,6 +55,34 @@ export interface PublisherTestSpec<M extends ReceivedMessage = ReceivedMessage> 
    */
   readonly brokerPort?: number;
 }
+
+const sizeCodes: readonly BridgeErrorCode[] = ['ERR_BRIDGE_ENCODE', 'ERR_BRIDGE_PAYLOAD_TOO_LARGE'];
+
+/**
+ * The hostile events the conformance suite publishes, each with the refusals it accepts: what a
+ * table named with a newline, an outbox row with odd headers or a channel created as a quoted
+ * identifier hands a publisher. Exported so a spec's consumer can subscribe to the topics they
+ * make.
+ */
+export const hostileEventCases: ReadonlyArray<readonly [label: string, init: TestEventInit, refusals: readonly BridgeErrorCode[]]> = [
+  ['a routing key with CR/LF and a forged header line', { routingKey: 'evil\r\nX-Forged: 1\r\n\r\nPUB x 1' }, ['ERR_BRIDGE_ENCODE']],
+  ['a routing key with NUL, tab and space', { routingKey: 'a\0b\tc d' }, ['ERR_BRIDGE_ENCODE']],
+  ['a routing key with wildcards', { routingKey: 'a.*.>.+.#' }, ['ERR_BRIDGE_ENCODE']],
+  ['a routing key with empty tokens', { routingKey: '..a..' }, ['ERR_BRIDGE_ENCODE']],
+  ['a routing key with non-ASCII text', { routingKey: 'clé.日本.🎉' }, ['ERR_BRIDGE_ENCODE']],
+  ['a routing key of 300 bytes', { routingKey: 'k'.repeat(300) }, sizeCodes],
+  ['a routing key of 70,000 bytes', { routingKey: 'k'.repeat(70_000) }, sizeCodes],
+  ['a header value with CR/LF', { headers: { 'x-hostile': 'v\r\nX-Forged: 1' } }, ['ERR_BRIDGE_ENCODE']],
+  ['a header value with NUL and surrounding spaces', { headers: { 'x-hostile': ' a\0b ' } }, ['ERR_BRIDGE_ENCODE']],
+  ['a header name with a space and a colon', { headers: { 'x bad:name': 'v' } }, ['ERR_BRIDGE_ENCODE']],
+  ['a header name of 300 bytes', { headers: { ['h'.repeat(300)]: 'v' } }, sizeCodes],
+  ['a header value of 70,000 bytes', { headers: { 'x-big': 'v'.repeat(70_000) } }, sizeCodes],
+  ['a header value of 200,000 bytes', { headers: { 'x-big': 'v'.repeat(200_000) } }, sizeCodes],
+  ['41 headers', { headers: Object.fromEntries(Array.from({ length: 41 }, (_, i) => [`x-h${i}`, String(i)])) }, sizeCodes],
+  ['a content type with CR/LF', { contentType: 'text/plain\r\nX-Forged: 1' }, ['ERR_BRIDGE_ENCODE']],
+  ['a source channel with CR/LF', { source: 'chan\r\nnel' }, ['ERR_BRIDGE_ENCODE']],
+  ['an event id with CR/LF', { id: 'id\r\n1' }, ['ERR_BRIDGE_ENCODE']],
+];
 
 /**
  * Registers the publisher conformance suite (vitest `describe`/`it`) for one upstream. Every
@@ -292,6 +320,46 @@ export function testPublisher<M extends ReceivedMessage>(spec: PublisherTestSpec
         });
       });
     }
+
+    describe('hostile event fields', () => {
+      // What a table named with a newline, an outbox row with odd headers or a channel created
+      // with a quoted identifier hands the publisher. Each must arrive faithfully (as the spec's
+      // expectedRoutingKey / expectedHeaders say, which may be an encoding the consumer decodes)
+      // or be refused before anything is written, non-retryable, so the dispatcher dead-letters it;
+      // the next message must still arrive.
+      hostileEventCases.forEach(([label, init, codes], index) => {
+        it(`delivers or refuses (${codes.join('/')}) ${label}, and the next message arrives`, async () => {
+          const target = await provision();
+          const publisher = await started([target]);
+          const event = makeEvent({ ...init, body: `hostile-${index}` });
+          const outcome = await publisher.publish(target.target, event).then(
+            () => undefined,
+            (error: unknown) => error,
+          );
+          if (outcome !== undefined) {
+            expect(BridgeError.isInstance(outcome), `expected a BridgeError, got ${String(outcome)}`).toBe(true);
+            const error = outcome as BridgeError;
+            expect({ code: codes.includes(error.code) ? 'allowed' : error.code, retryable: error.retryable, message: error.message }).toEqual({ code: 'allowed', retryable: false, message: expect.any(String) });
+            expect(error.message.length).toBeLessThan(2_000);
+          }
+          const sentinel = makeEvent({ body: `after-hostile-${index}` });
+          await publisher.publish(target.target, sentinel);
+          const before: M[] = [];
+          for (;;) {
+            const [message] = await target.inbox.take(1, timeoutMs);
+            if (message!.body.equals(sentinel.body)) break;
+            before.push(message!);
+          }
+          if (outcome !== undefined) {
+            expect(before.map((m) => m.body.toString())).toEqual([]);
+            return;
+          }
+          expect(before.map((m) => m.body.toString())).toEqual([event.body.toString()]);
+          expect(before[0]!.routingKey).toBe(spec.expectedRoutingKey(target.target, event));
+          if (spec.capabilities.headers) expect(before[0]!.headers).toMatchObject(spec.expectedHeaders!(target.target, event));
+        });
+      });
+    });
 
     describe('cancellation', () => {
       it('rejects a publish whose signal is already aborted with ERR_BRIDGE_ABORTED, without sending it', async () => {
