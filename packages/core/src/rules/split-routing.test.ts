@@ -64,3 +64,25 @@ describe('splitRoutingBytes', () => {
     expect(body.toString()).toBe('body');
   });
 });
+
+describe('splitRoutingBytes on hostile bytes', () => {
+  it('never throws, never loses a byte, and splits only at a UTF-8 key', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 600 }), (bytes) => {
+        const payload = Buffer.from(bytes);
+        const { routingKey, body } = splitRoutingBytes(payload);
+        if (routingKey === '' && !body.equals(payload)) {
+          expect(Buffer.concat([Buffer.from([0x7c]), body]).equals(payload)).toBe(true);
+        } else if (routingKey !== '') {
+          expect(Buffer.concat([Buffer.from(routingKey), Buffer.from([0x7c]), body]).equals(payload)).toBe(true);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('keeps a payload whole when the text before the bar is not UTF-8', () => {
+    const payload = Buffer.from([0xff, 0x41, 0x7c, 0x42]);
+    expect(splitRoutingBytes(payload)).toEqual({ routingKey: '', body: payload });
+  });
+});

@@ -1,3 +1,5 @@
+import { isUtf8 } from 'node:buffer';
+
 /** A NOTIFY payload split into routing key and body. */
 export interface SplitPayload {
   readonly routingKey: string;
@@ -46,6 +48,9 @@ export function splitRouting(payload: string): SplitPayload {
 export function splitRoutingBytes(payload: Buffer): { readonly routingKey: string; readonly body: Buffer } {
   const bar = payload.indexOf(0x7c);
   if (bar === -1 || bar > maxRoutingKeyBytes) return { routingKey: '', body: Buffer.from(payload) };
+  // A key that is not UTF-8 (an SQL_ASCII database sends any bytes) cannot be carried as a string
+  // faithfully: the payload stays whole, byte-exact.
+  if (!isUtf8(payload.subarray(0, bar))) return { routingKey: '', body: Buffer.from(payload) };
   const key = payload.toString('utf8', 0, bar);
   if (notRoutingKey.test(key)) return { routingKey: '', body: Buffer.from(payload) };
   return { routingKey: key, body: Buffer.from(payload.subarray(bar + 1)) };
