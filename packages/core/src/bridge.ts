@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { BridgeError } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
 import type { Publisher, Target } from './publisher.js';
-import { parseRules, type Rule } from './rules/parse-rules.js';
+import { parseRules, walSources, type Rule } from './rules/parse-rules.js';
 import type { BridgeEvent, PoisonEvent, Source, SourceContext, SourceReport } from './source.js';
 import { DeliveryEngine, type DeliveryOptions, type Route } from './delivery/delivery-engine.js';
 import type { DeadLetter } from './delivery/target-dispatcher.js';
@@ -243,7 +243,8 @@ export function createBridge(options: BridgeOptions): Bridge {
     const suffix = plugin === 'pgoutput' && walPlugins.size > 1 ? '_pgoutput' : '';
     sources.push(createWalSource({ ...options.wal, postgres: options.postgres, plugin, slot: `${slot}${suffix}` }));
   }
-  if (channels.size > 0) sources.unshift(createNotifySource({ ...options.notify, postgres: options.postgres, channels: [...channels] }));
+  const notifySource = channels.size > 0 ? createNotifySource({ ...options.notify, postgres: options.postgres, channels: [...channels] }) : undefined;
+  if (notifySource) sources.unshift(notifySource);
   // Durable messages of every rule source; replayed WAL dead letters come back as `wal2json`/`pgoutput` rows.
   if (options.outbox !== false && channels.size + walPlugins.size > 0) sources.push(createOutboxSource({ ...options.outbox, postgres: options.postgres, channels: [...channels, ...walPlugins] }));
 
@@ -292,6 +293,18 @@ export function createBridge(options: BridgeOptions): Bridge {
     logger,
     signal: lifetime.signal,
   };
+
+  // A WAL target carries only the database's row changes: whatever a NOTIFY channel is called,
+  // its events never reach a WAL route (the source refuses those names; this holds regardless).
+  const notifyContext: SourceContext = Object.create(context, {
+    deliver: {
+      value: (event: BridgeEvent) => {
+        if (!(walSources as readonly string[]).includes(event.source)) return context.deliver(event);
+        logger.error({ source: event.source }, '[core] A NOTIFY event named a WAL source; not delivered');
+        return Promise.resolve();
+      },
+    },
+  });
 
   const stop = (stopOptions: StopOptions = {}): Promise<void> => {
     stopped ??= (async () => {
@@ -345,7 +358,7 @@ export function createBridge(options: BridgeOptions): Bridge {
         const failure = starts.find((result) => result.status === 'rejected');
         if (failure) throw failure.reason;
         for (const source of sources) {
-          await source.start(context);
+          await source.start(source === notifySource ? notifyContext : context);
           startedSources.push(source);
         }
       } catch (error) {
