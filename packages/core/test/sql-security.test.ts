@@ -194,6 +194,30 @@ describe('NULL arguments of send_message', () => {
   });
 });
 
+describe('replay_dead_letters', () => {
+  it('replays what a broker refused, and leaves dead letters that could not be decoded, counted in a notice', async () => {
+    const channel = `sec_replay_${randomUUID().slice(0, 8)}`;
+    await db.query(
+      `INSERT INTO ${schema}.dead_letter (event_id, source, channel, upstream, target, payload, error_code, error_message, position, raw) VALUES
+        ('outbox:1', 'outbox', $1, 'amqp', 'queue:q', 'refused', 'ERR_BRIDGE_UNROUTABLE', 'no queue', NULL, NULL),
+        ('0/1/0', 'notify', $1, 'bridge', 'decode:x', '', 'ERR_BRIDGE_DECODE', 'bad framing', '0/1', '\\x00ff'),
+        ('0/2/0', 'notify', $1, 'amqp', 'queue:q', 'bytes', 'ERR_BRIDGE_PAYLOAD_TOO_LARGE', 'too large', NULL, '\\xfffe')`,
+      [channel],
+    );
+    const notices: string[] = [];
+    const onNotice = (notice: { message?: string }) => notices.push(notice.message ?? '');
+    db.on('notice', onNotice);
+    try {
+      expect((await db.query(`SELECT ${schema}.replay_dead_letters(channel => $1) AS n`, [channel])).rows[0].n).toBe(1);
+    } finally {
+      db.off('notice', onNotice);
+    }
+    expect(notices.some((text) => text.includes('2 dead letter(s) were not replayed'))).toBe(true);
+    expect((await db.query(`SELECT event_id FROM ${schema}.dead_letter WHERE channel = $1 ORDER BY event_id`, [channel])).rows).toEqual([{ event_id: '0/1/0' }, { event_id: '0/2/0' }]);
+    expect((await db.query(`SELECT payload, replay_of, headers FROM ${schema}.outbox WHERE channel = $1`, [channel])).rows).toEqual([{ payload: 'refused', replay_of: 'outbox:1', headers: null }]);
+  });
+});
+
 describe('upgrading a version 1 schema', () => {
   it('closes the escalation, keeps replays of WAL dead letters and dead-letters rows forged on reserved channels', async () => {
     const old = `t_secv1_${randomUUID().slice(0, 8)}`;
@@ -206,8 +230,12 @@ describe('upgrading a version 1 schema', () => {
     await db.query(`SELECT ${old}.send_message('pgoutput', '{"fake":"change"}', 'public.accounts.update', true)`);
     await db.query(`INSERT INTO ${old}.outbox (channel, routing_key, payload, headers) VALUES ('wal2json', 'public.t.insert', '{"real":1}', '{"x-replay-of":"0/16B3748/0","x-wal-lsn":"0/16B3748"}')`);
     await db.query(`SELECT ${old}.send_message('orders', 'kept', 'k', true)`);
+    // A bridge role with v1's documented grants.
+    const bridgeRole = await createRole('v1bridge');
+    await db.query(`GRANT USAGE ON SCHEMA ${old} TO ${bridgeRole}; GRANT SELECT, DELETE ON ${old}.outbox TO ${bridgeRole}`);
 
     expect((await installSchema(url, { schema: old })).applied).toEqual(['002-least-privilege']);
+    expect((await db.query(`SELECT has_sequence_privilege($1, $2, 'SELECT') AS ok`, [bridgeRole, `${old}.outbox_id_seq`])).rows[0].ok).toBe(true);
     expect((await db.query(`SELECT channel, payload, replay_of, headers FROM ${old}.outbox ORDER BY id`)).rows).toEqual([
       { channel: 'wal2json', payload: '{"real":1}', replay_of: '0/16B3748/0', headers: { 'x-wal-lsn': '0/16B3748' } },
       { channel: 'orders', payload: 'kept', replay_of: null, headers: null },

@@ -463,6 +463,21 @@ SELECT 'outbox:' || f.id, 'outbox', f.channel, 'outbox', '', f.routing_key, f.pa
   FROM forged AS f
 ON CONFLICT (event_id, upstream, target) DO NOTHING;
 
+-- Bridges now read the sequence (the ordering horizon): roles that drained with v1's grants
+-- (DELETE on the outbox) keep draining after the upgrade.
+DO $do$
+DECLARE
+  v_role text;
+BEGIN
+  FOR v_role IN
+    SELECT DISTINCT pg_catalog.pg_get_userbyid(a.grantee) FROM pg_catalog.pg_class AS c, pg_catalog.aclexplode(c.relacl) AS a
+     WHERE c.oid = pg_catalog.to_regclass(pg_catalog.quote_ident(${schemaLiteral}) || '.outbox') AND a.privilege_type = 'DELETE' AND a.grantee <> 0 AND a.grantee <> c.relowner
+  LOOP
+    EXECUTE 'GRANT SELECT ON SEQUENCE ' || pg_catalog.quote_ident(${schemaLiteral}) || '.outbox_id_seq TO ' || pg_catalog.quote_ident(v_role);
+  END LOOP;
+END
+$do$;
+
 GRANT EXECUTE ON FUNCTION ${s}.enqueue(text, text, text, jsonb, text) TO PUBLIC;
 REVOKE EXECUTE ON FUNCTION ${s}.replay_dead_letters(bigint[], text, text) FROM PUBLIC;
 REVOKE ALL ON SEQUENCE ${s}.outbox_id_seq, ${s}.dead_letter_id_seq FROM PUBLIC;
