@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { BridgeError, createBridge, installSchema, redactUri, type Bridge, type Publisher, type UpstreamDefinition } from '@pg-event-bridge/core';
 import { pino } from 'pino';
@@ -7,6 +6,7 @@ import type { DaemonConfig } from './config/daemon-config.js';
 import { findDefinition } from './config/find-definition.js';
 import { formatConfig } from './config/format-config.js';
 import { checkMetricsToken, loadConfig } from './config/load-config.js';
+import { readConfigFile } from './config/read-config-file.js';
 import { errorMessage } from './error-message.js';
 import { acquireLeadership, deriveLockKey, type Leadership } from './leader/leader-lock.js';
 import { DaemonMonitor } from './metrics/daemon-monitor.js';
@@ -34,7 +34,7 @@ export interface RunDaemonOptions {
   readonly stderr: TextSink;
   /** Aborting it stops the bridge gracefully; the CLI aborts it on SIGTERM and SIGINT. */
   readonly signal?: AbortSignal;
-  /** Reads the ini file. @default `fs.readFile(path, 'utf8')` */
+  /** Reads the ini file and the metrics token file. @default reads at most 10 MiB of the file */
   readonly readFile?: (path: string) => Promise<string>;
   /** The upstream kinds to accept. @default {@link upstreams} */
   readonly definitions?: readonly UpstreamDefinition[];
@@ -89,7 +89,7 @@ export async function runDaemon(options: RunDaemonOptions): Promise<number> {
   let file: { name: string; text: string } | undefined;
   if (args.file !== undefined) {
     try {
-      file = { name: args.file, text: await (options.readFile ?? ((path) => readFile(path, 'utf8')))(args.file) };
+      file = { name: args.file, text: await (options.readFile ?? ((path) => readConfigFile(path)))(args.file) };
     } catch (error) {
       stderr.write(`pg-event-bridge: cannot read the configuration file ${args.file}: ${(error as Error).message}\n`);
       return exitCodes.usage;
@@ -106,7 +106,7 @@ export async function runDaemon(options: RunDaemonOptions): Promise<number> {
   }
   let token: string | undefined;
   try {
-    token = await readMetricsToken(config, options.readFile ?? ((path) => readFile(path, 'utf8')));
+    token = await readMetricsToken(config, options.readFile ?? ((path) => readConfigFile(path, maxTokenFileBytes)));
   } catch (error) {
     stderr.write(redactSecrets(`pg-event-bridge: ${(error as Error).message}\nNothing was started.\n`, config.secrets));
     return exitCodes.usage;

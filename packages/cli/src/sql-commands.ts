@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { connectDedicated, installSchema, renderSchemaSql } from '@pg-event-bridge/core';
 import { collectSecrets, markedSecretKeys } from './config/collect-secrets.js';
 import { sectionEnvName } from './config/config-keys.js';
+import { readConfigFile } from './config/read-config-file.js';
 import { mergeRawConfig } from './config/raw-config.js';
 import { readEnv } from './config/read-env.js';
 import { readIni } from './config/read-ini.js';
@@ -58,7 +58,7 @@ export async function runSqlCommand(command: (typeof sqlCommands)[number], optio
   let text: string | undefined;
   if (file !== undefined) {
     try {
-      text = await (options.readFile ?? ((path) => readFile(path, 'utf8')))(file);
+      text = await (options.readFile ?? ((path) => readConfigFile(path)))(file);
     } catch (error) {
       stderr.write(`pg-event-bridge ${command}: cannot read the configuration file ${file}: ${(error as Error).message}\n`);
       return 2;

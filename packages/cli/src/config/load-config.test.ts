@@ -314,7 +314,7 @@ describe('problems', () => {
       'PGPROXY_BRIDGE-METRICS_PORT = "99999": write a port number from 1 to 65535, or 0 to turn the metrics server off.',
       'PGPROXY_BRIDGE-LEADER_LOCK = "maybe": write on or off (true/false, yes/no, 1/0).',
       'PGPROXY_BRIDGE-LEADER_LOCK_KEY = "9223372036854775808": write a whole number from -9223372036854775808 to 9223372036854775807 (pg_try_advisory_lock takes a bigint).',
-      'PGPROXY_BRIDGE-LEADER_POLL_INTERVAL = "often": write a duration of at least 10ms, such as 500ms, 1s or 5s.',
+      'PGPROXY_BRIDGE-LEADER_POLL_INTERVAL = "often": write a duration from 10ms to 10m, such as 500ms, 1s or 5s.',
     ]);
   });
 
@@ -330,8 +330,8 @@ describe('problems', () => {
     });
     expect(problems).toEqual([
       'PGPROXY_LOCAL-REPLICATION_SLOT = "My-Slot": a slot name has 1 to 63 lower-case letters, digits and underscores.',
-      'PGPROXY_BRIDGE-SHUTDOWN_TIMEOUT = "soon": write a duration such as 500ms, 10s or 1m (a bare number is seconds).',
-      'PGPROXY_BRIDGE-MAX_IN_FLIGHT = "0": write a whole number greater than 0.',
+      'PGPROXY_BRIDGE-SHUTDOWN_TIMEOUT = "soon": write a duration from 0 to 1h such as 500ms, 10s or 1m (a bare number is seconds).',
+      'PGPROXY_BRIDGE-MAX_IN_FLIGHT = "0": write a whole number from 1 to 1000000 (each message in flight is held in memory).',
       'LOG_LEVEL = "verbose": use one of trace, debug, info, warn, error, fatal, silent.',
     ]);
   });

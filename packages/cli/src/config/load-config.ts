@@ -105,7 +105,7 @@ function readDatabase(raw: RawConfig, problems: string[], origins: Record<string
   }
   if (slot && !slotName.test(slot.value)) {
     ok = false;
-    problems.push(`${slot.origin} = "${slot.value}": a slot name has 1 to 63 lower-case letters, digits and underscores.`);
+    problems.push(`${slot.origin} = "${clipValue(slot.value)}": a slot name has 1 to 63 lower-case letters, digits and underscores.`);
   }
   if (filters) {
     try {
@@ -121,7 +121,7 @@ function readDatabase(raw: RawConfig, problems: string[], origins: Record<string
   }
   if (installSchema === undefined) {
     ok = false;
-    problems.push(`${install!.origin} = "${install!.value}": write on or off.`);
+    problems.push(`${install!.origin} = "${clipValue(install!.value)}": write on or off.`);
   }
   if (!ok || !uri || installSchema === undefined) return undefined;
   return {
@@ -138,40 +138,40 @@ function readDatabase(raw: RawConfig, problems: string[], origins: Record<string
 
 function readBridge(raw: RawConfig, problems: string[], origins: Record<string, string>): BridgeSettings | undefined {
   let ok = true;
-  const positive = (key: string): number | undefined => {
+  const positive = (key: string, max: number, why: string): number | undefined => {
     const value = raw.bridge.get(key);
     if (!value) return undefined;
-    const number = /^\d+$/.test(value.value.trim()) ? Number(value.value) : NaN;
-    if (Number.isSafeInteger(number) && number > 0) return number;
+    const number = /^\d{1,16}$/.test(value.value.trim()) ? Number(value.value) : NaN;
+    if (Number.isSafeInteger(number) && number > 0 && number <= max) return number;
     ok = false;
-    problems.push(`${value.origin} = "${value.value}": write a whole number greater than 0.`);
+    problems.push(`${value.origin} = "${clipValue(value.value)}": write a whole number from 1 to ${max} (${why}).`);
     return undefined;
   };
   const timeout = raw.bridge.get('shutdown_timeout');
   const shutdownTimeoutMs = timeout ? parseDuration(timeout.value) : 10_000;
-  if (shutdownTimeoutMs === undefined) {
+  if (shutdownTimeoutMs === undefined || shutdownTimeoutMs > maxShutdownTimeoutMs) {
     ok = false;
-    problems.push(`${timeout!.origin} = "${timeout!.value}": write a duration such as 500ms, 10s or 1m (a bare number is seconds).`);
+    problems.push(`${timeout!.origin} = "${clipValue(timeout!.value)}": write a duration from 0 to 1h such as 500ms, 10s or 1m (a bare number is seconds).`);
   }
-  const maxInFlight = positive('max_in_flight');
-  const maxInFlightBytes = positive('max_in_flight_bytes');
+  const maxInFlight = positive('max_in_flight', 1_000_000, 'each message in flight is held in memory');
+  const maxInFlightBytes = positive('max_in_flight_bytes', 1_073_741_824, '1 GiB: the bytes are held in memory per target');
 
   const port = raw.bridge.get('metrics_port');
   const metricsPort = port ? Number(port.value.trim()) : 0;
-  if (port && !(/^\d+$/.test(port.value.trim()) && metricsPort <= 65_535)) {
+  if (port && !(/^\d{1,5}$/.test(port.value.trim()) && metricsPort <= 65_535)) {
     ok = false;
-    problems.push(`${port.origin} = "${port.value}": write a port number from 1 to 65535, or 0 to turn the metrics server off.`);
+    problems.push(`${port.origin} = "${clipValue(port.value)}": write a port number from 1 to 65535, or 0 to turn the metrics server off.`);
   }
   const host = raw.bridge.get('metrics_host');
-  if (host && !/^[A-Za-z0-9.:_-]+$/.test(host.value.trim())) {
+  if (host && !/^[A-Za-z0-9.:_-]{1,253}$/.test(host.value.trim())) {
     ok = false;
-    problems.push(`${host.origin} = "${host.value}": write an address to listen on, such as 127.0.0.1, 0.0.0.0 or ::.`);
+    problems.push(`${host.origin} = "${clipValue(host.value)}": write an address to listen on, such as 127.0.0.1, 0.0.0.0 or ::.`);
   }
   const lock = raw.bridge.get('leader_lock');
   const leaderLock = lock ? parseSwitch(lock.value) : true;
   if (leaderLock === undefined) {
     ok = false;
-    problems.push(`${lock!.origin} = "${lock!.value}": write on or off (true/false, yes/no, 1/0).`);
+    problems.push(`${lock!.origin} = "${clipValue(lock!.value)}": write on or off (true/false, yes/no, 1/0).`);
   }
   const key = raw.bridge.get('leader_lock_key');
   let leaderLockKey: bigint | undefined;
@@ -180,14 +180,14 @@ function readBridge(raw: RawConfig, problems: string[], origins: Record<string, 
     leaderLockKey = /^-?\d{1,20}$/.test(text) ? BigInt(text) : undefined;
     if (leaderLockKey === undefined || BigInt.asIntN(64, leaderLockKey) !== leaderLockKey) {
       ok = false;
-      problems.push(`${key.origin} = "${key.value}": write a whole number from -9223372036854775808 to 9223372036854775807 (pg_try_advisory_lock takes a bigint).`);
+      problems.push(`${key.origin} = "${clipValue(key.value)}": write a whole number from -9223372036854775808 to 9223372036854775807 (pg_try_advisory_lock takes a bigint).`);
     }
   }
   const poll = raw.bridge.get('leader_poll_interval');
   const leaderPollIntervalMs = poll ? parseDuration(poll.value) : 1000;
-  if (leaderPollIntervalMs === undefined || leaderPollIntervalMs < 10) {
+  if (leaderPollIntervalMs === undefined || leaderPollIntervalMs < 10 || leaderPollIntervalMs > maxPollIntervalMs) {
     ok = false;
-    problems.push(`${poll!.origin} = "${poll!.value}": write a duration of at least 10ms, such as 500ms, 1s or 5s.`);
+    problems.push(`${poll!.origin} = "${clipValue(poll!.value)}": write a duration from 10ms to 10m, such as 500ms, 1s or 5s.`);
   }
   const token = raw.bridge.get('metrics_token');
   const tokenFile = raw.bridge.get('metrics_token_file');
@@ -272,7 +272,7 @@ function readUpstream(
   const kind = required('kind');
   const definition = kind && findDefinition(kind.value, definitions);
   if (kind && !definition) {
-    problems.push(`${kind.origin} = "${kind.value}": unknown upstream kind${didYouMean(kind.value, definitions.flatMap((d) => [d.kind, ...(d.aliases ?? [])]))}; known kinds: ${describeKinds(definitions)}.`);
+    problems.push(`${kind.origin} = "${clipValue(kind.value)}": unknown upstream kind${didYouMean(kind.value.slice(0, 64), definitions.flatMap((d) => [d.kind, ...(d.aliases ?? [])]))}; known kinds: ${describeKinds(definitions)}.`);
   }
 
   const uri = required('uri');
@@ -320,7 +320,7 @@ function readLogLevel(env: Readonly<Record<string, string | undefined>>, problem
   if (explicit) {
     origins['log_level'] = 'LOG_LEVEL';
     if (logLevels.includes(explicit)) return explicit;
-    problems.push(`LOG_LEVEL = "${env['LOG_LEVEL']}": use one of ${logLevels.join(', ')}.`);
+    problems.push(`LOG_LEVEL = "${clipValue(env['LOG_LEVEL']!)}": use one of ${logLevels.join(', ')}.`);
     return 'info';
   }
   // pg-event-proxy setups say RUST_LOG=pg_event_proxy=debug; take the most verbose level named.
@@ -357,11 +357,20 @@ function shown(value: RawValue): string {
 }
 
 
-/** Milliseconds of `500ms`, `10s`, `1m` or `10` (seconds); undefined when unreadable. */
+// Beyond these, setTimeout would overflow (2^31 ms) or a daemon would look hung.
+const maxShutdownTimeoutMs = 3_600_000;
+const maxPollIntervalMs = 600_000;
+
+/** A value as shown in an error: at most 100 characters. */
+function clipValue(text: string): string {
+  return text.length <= 100 ? text : `${text.slice(0, 100)}… (${text.length} characters)`;
+}
+
+/** Milliseconds of `500ms`, `10s`, `1m`, `1h` or `10` (seconds); undefined when unreadable. */
 function parseDuration(text: string): number | undefined {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/i.exec(text);
+  const match = /^\s*(\d{1,12}(?:\.\d{1,6})?)\s*(ms|s|m|h)?\s*$/i.exec(text);
   if (!match) return undefined;
-  const factor = { ms: 1, s: 1000, m: 60_000 }[(match[2] ?? 's').toLowerCase() as 'ms' | 's' | 'm'];
+  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 's').toLowerCase() as 'ms' | 's' | 'm' | 'h'];
   return Math.round(Number(match[1]) * factor);
 }
 
