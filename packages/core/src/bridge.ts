@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { BridgeError } from './errors.js';
+import { BridgeError, toBridgeError } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
 import type { Publisher, Target } from './publisher.js';
 import { parseRules, walSources, type Rule } from './rules/parse-rules.js';
@@ -8,11 +8,10 @@ import { DeliveryEngine, type DeliveryOptions, type Route } from './delivery/del
 import type { DeadLetter } from './delivery/target-dispatcher.js';
 import { retryDeadLetter, type DeadLetterRetryObserver } from './delivery/retry-dead-letter.js';
 import { createDeadLetterTable, type DeadLetterTable } from './delivery/dead-letter-table.js';
-import { createOutboxSource, type OutboxSourceOptions } from './sources/outbox-source.js';
+import { createOutboxSource, type OutboxSource, type OutboxSourceOptions, type OutboxStats } from './sources/outbox-source.js';
 import { createNotifySource, type NotifySourceOptions } from './sources/notify-source.js';
 import type { PostgresInput } from './sources/postgres-connection.js';
 import { createWalSource, defaultSlotName, type WalSourceOptions } from './sources/wal-source.js';
-import { asBridgeError } from './util/as-bridge-error.js';
 import { withDeadline } from './util/with-deadline.js';
 
 const deadLetterLogIntervalMs = 30_000;
@@ -73,6 +72,8 @@ export interface BridgeStats {
    * the slot. A daemon reports itself not ready while it holds.
    */
   readonly deadLetterStoreFailing: boolean;
+  /** The outbox source's counters (rows read, order waits, poison rows), when it runs. */
+  readonly outbox?: OutboxStats;
 }
 
 /** The events a bridge emits. None is named `error`, so a missing listener never crashes. */
@@ -170,7 +171,7 @@ export function createBridge(options: BridgeOptions): Bridge {
       try {
         (listener as (...values: unknown[]) => void)(...args);
       } catch (error) {
-        logger.error({ err: asBridgeError(error, 'ERR_BRIDGE_STATE', `[core] A listener of "${event}" threw`), event }, '[core] A bridge event listener threw; ignored');
+        logger.error({ err: toBridgeError(error, 'ERR_BRIDGE_STATE', `[core] A listener of "${event}" threw`), event }, '[core] A bridge event listener threw; ignored');
       }
     }
   };
@@ -246,7 +247,11 @@ export function createBridge(options: BridgeOptions): Bridge {
   const notifySource = channels.size > 0 ? createNotifySource({ ...options.notify, postgres: options.postgres, channels: [...channels] }) : undefined;
   if (notifySource) sources.unshift(notifySource);
   // Durable messages of every rule source; replayed WAL dead letters come back as `wal2json`/`pgoutput` rows.
-  if (options.outbox !== false && channels.size + walPlugins.size > 0) sources.push(createOutboxSource({ ...options.outbox, postgres: options.postgres, channels: [...channels, ...walPlugins] }));
+  let outboxSource: OutboxSource | undefined;
+  if (options.outbox !== false && channels.size + walPlugins.size > 0) {
+    outboxSource = createOutboxSource({ ...options.outbox, postgres: options.postgres, channels: [...channels, ...walPlugins] });
+    sources.push(outboxSource);
+  }
 
   const lifetime = new AbortController();
   let state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
@@ -313,7 +318,7 @@ export function createBridge(options: BridgeOptions): Bridge {
       const closeTimeoutMs = stopOptions.closeTimeoutMs ?? 5000;
       const bounded = (what: string, call: () => Promise<void> | undefined) =>
         withDeadline(call, closeTimeoutMs, what).catch((error: unknown) =>
-          logger.warn({ err: asBridgeError(error, 'ERR_BRIDGE_STATE', `[core] ${what} failed`), closeTimeoutMs }, `[core] ${what} failed or did not settle in time; stopping without it`),
+          logger.warn({ err: toBridgeError(error, 'ERR_BRIDGE_STATE', `[core] ${what} failed`), closeTimeoutMs }, `[core] ${what} failed or did not settle in time; stopping without it`),
         );
       await Promise.all(startedSources.map((source) => bounded(`Stopping source ${source.name}`, () => source.stop())));
       let timer: NodeJS.Timeout | undefined;
@@ -371,7 +376,7 @@ export function createBridge(options: BridgeOptions): Bridge {
       emit('started');
     },
     stop,
-    stats: () => ({ ...counters, inFlight: engine.inFlight, deadLetterStoreFailing: failingLetters.size > 0 }),
+    stats: () => ({ ...counters, inFlight: engine.inFlight, deadLetterStoreFailing: failingLetters.size > 0, ...(outboxSource && { outbox: outboxSource.stats() }) }),
     on(event, listener) {
       emitter.on(event, listener as (...args: unknown[]) => void);
       return this;

@@ -70,12 +70,58 @@ export class BridgeError extends Error {
   }
 }
 
+// An error message this long is a bug or an attack, not a diagnosis; logs and dead letters keep the start.
+const maxDetailChars = 4096;
+
 /**
- * Turns anything thrown into a BridgeError. Errors that are not BridgeErrors are treated as
- * retryable with the given code: an unknown failure of a broker client is most often transient.
+ * Describes anything thrown, without ever throwing itself: a rejection with a string, `null`, an
+ * object whose `message` getter or `toString` throws, or a revoked proxy all give a string, cut
+ * at 4,096 characters.
+ *
+ * @example
+ * ```ts
+ * describeThrown(null); // 'null'
+ * ```
  */
-export function toBridgeError(error: unknown, code: BridgeErrorCode, message: string): BridgeError {
-  if (BridgeError.isInstance(error)) return error;
-  const detail = error instanceof Error ? error.message : String(error);
-  return new BridgeError(code, `${message}: ${detail}`, { retryable: true, cause: error });
+export function describeThrown(value: unknown): string {
+  let text: string;
+  try {
+    text = value instanceof Error ? String(value.message) : typeof value === 'object' && value !== null ? objectText(value) : String(value);
+  } catch {
+    text = 'a value that cannot be described (its message or toString threw)';
+  }
+  return text.length > maxDetailChars ? `${text.slice(0, maxDetailChars)}... (${text.length} characters)` : text;
+}
+
+function objectText(value: object): string {
+  const message = (value as { message?: unknown }).message;
+  if (typeof message === 'string') return message;
+  const text = String(value);
+  return text === '[object Object]' ? 'a non-Error object' : text;
+}
+
+/**
+ * Turns anything thrown into a BridgeError, and never throws itself: values from code the bridge
+ * does not control (publishers, listeners, dead-letter sinks) may be strings, `null` or objects
+ * whose getters throw. A BridgeError whose fields can be read is returned as it is. Anything else
+ * is treated as `retryable` (an unknown failure of a broker client is most often transient) with
+ * the given code, and keeps the original as `cause` only when loggers can read it safely.
+ */
+export function toBridgeError(error: unknown, code: BridgeErrorCode, message: string, retryable = true): BridgeError {
+  try {
+    if (BridgeError.isInstance(error)) {
+      const branded = error as BridgeError;
+      if (typeof branded.code === 'string' && typeof branded.retryable === 'boolean' && typeof branded.message === 'string') return branded;
+    }
+  } catch {
+    // A branded object whose getters throw is described below like any other value.
+  }
+  const detail = describeThrown(error);
+  let readable = false;
+  try {
+    readable = error instanceof Error && typeof error.message === 'string' && (error.stack === undefined || typeof error.stack === 'string');
+  } catch {
+    readable = false;
+  }
+  return new BridgeError(code, `${message}: ${detail}`, { retryable, ...(readable && { cause: error }) });
 }

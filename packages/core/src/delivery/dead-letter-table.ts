@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 import pg from 'pg';
-import { BridgeError } from '../errors.js';
-import { describeThrown } from '../util/as-bridge-error.js';
+import { BridgeError, describeThrown } from '../errors.js';
 import { walSources } from '../rules/parse-rules.js';
 import { checkSchemaName } from '../sql/install-schema.js';
 import { defaultSchema } from '../sql/migrations.js';

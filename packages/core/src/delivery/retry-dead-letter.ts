@@ -1,5 +1,4 @@
-import type { BridgeError } from '../errors.js';
-import { asBridgeError } from '../util/as-bridge-error.js';
+import { toBridgeError, type BridgeError } from '../errors.js';
 import { withDeadline } from '../util/with-deadline.js';
 import { abortError, backoffDelay, sleep, type RetryOptions } from './backoff.js';
 import type { DeadLetter } from './target-dispatcher.js';
@@ -55,7 +54,7 @@ export async function retryDeadLetter(letter: DeadLetter, store: (letter: DeadLe
         throw abortError();
       }
       failures += 1;
-      const error = asBridgeError(raw, 'ERR_BRIDGE_POSTGRES', `[core] Could not store the dead letter of event ${letter.event.id}`);
+      const error = toBridgeError(raw, 'ERR_BRIDGE_POSTGRES', `[core] Could not store the dead letter of event ${letter.event.id}`);
       try {
         observer?.failed?.({ letter, error, attempt });
       } catch {

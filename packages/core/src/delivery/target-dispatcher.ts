@@ -1,7 +1,6 @@
-import { BridgeError } from '../errors.js';
+import { BridgeError, describeThrown, toBridgeError } from '../errors.js';
 import type { Publisher, Target } from '../publisher.js';
 import type { BridgeEvent } from '../source.js';
-import { asBridgeError, describeThrown } from '../util/as-bridge-error.js';
 import { abortError, backoffDelay, sleep, type RetryOptions } from './backoff.js';
 import { retryDeadLetter, type DeadLetterRetryObserver } from './retry-dead-letter.js';
 
@@ -175,7 +174,7 @@ export class TargetDispatcher {
       this.#settle(item, abortError());
       return;
     }
-    const error = asBridgeError(raw, 'ERR_BRIDGE_UPSTREAM_UNAVAILABLE', `[${this.#publisher.name}] Publish failed`);
+    const error = toBridgeError(raw, 'ERR_BRIDGE_UPSTREAM_UNAVAILABLE', `[${this.#publisher.name}] Publish failed`);
     if (error.retryable) {
       this.#holding = true;
       this.#lastError = error;

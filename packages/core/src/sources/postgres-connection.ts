@@ -4,13 +4,6 @@ import { withDeadline } from '../util/with-deadline.js';
 /** How the bridge reaches Postgres: a connection string, node-postgres client config, or the app's pool. */
 export type PostgresInput = string | pg.ClientConfig | pg.Pool;
 
-/** A connection a source holds on to (LISTEN, replication) until it is released. */
-export interface DedicatedConnection {
-  readonly client: pg.ClientBase;
-  /** Closes the connection (or destroys it when it came from a pool, since it may hold LISTENs). */
-  release(): Promise<void>;
-}
-
 /** The `application_name` the bridge's connections carry, visible in `pg_stat_activity`. */
 export const defaultApplicationName = 'pg-event-bridge';
 
