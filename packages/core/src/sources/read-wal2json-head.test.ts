@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readWal2jsonHead } from './read-wal2json-head.js';
+import { parseWal2jsonTime, readWal2jsonHead } from './read-wal2json-head.js';
 
 const read = (text: string) => readWal2jsonHead(Buffer.from(text));
 
@@ -21,5 +21,25 @@ describe('readWal2jsonHead', () => {
 
   it('is not fooled by names that look like the marker', () => {
     expect(read('{"action":"I","schema":"public","table":"x\\",\\"columns\\":[","columns":[]}').table).toBe('x","columns":[');
+  });
+});
+
+describe('parseWal2jsonTime', () => {
+  it.each([
+    ['2026-12-04 20:00:16.379524+00', '2026-12-04T20:00:16.379Z'],
+    ['2026-12-04 22:00:16+02', '2026-12-04T20:00:16.000Z'],
+    ['2026-12-04 14:30:16.5-05:30', '2026-12-04T20:00:16.500Z'],
+  ])('%s is %s', (text, iso) => {
+    expect(parseWal2jsonTime(text)?.toISOString()).toBe(iso);
+  });
+
+  it.each(['infinity', '-infinity', '0044-03-15 12:00:00+00 BC', '', null, undefined])('%j is not a Date', (text) => {
+    expect(parseWal2jsonTime(text)).toBeUndefined();
+  });
+});
+
+describe('readWal2jsonHead on malformed messages', () => {
+  it.each(['', 'not json', '[1]', '{"action":1}', '{"action":"I"}', '{"action":"I","schema":"s","table":7}', '{"action":"B","timestamp":5}'])('%j is an ERR_BRIDGE_DECODE', (text) => {
+    expect(() => read(text)).toThrow(expect.objectContaining({ code: 'ERR_BRIDGE_DECODE' }));
   });
 });

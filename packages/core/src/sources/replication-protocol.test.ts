@@ -1,4 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { BridgeError } from '../errors.js';
+import { readWal2jsonHead } from './read-wal2json-head.js';
 import { encodeStandbyStatus, formatLsn, parseLsn, parseReplicationMessage, postgresTimeToDate } from './replication-protocol.js';
 
 describe('replication protocol', () => {
@@ -43,5 +46,56 @@ describe('replication protocol', () => {
 
   it('converts protocol timestamps', () => {
     expect(postgresTimeToDate(1_500_000n).toISOString()).toBe('2000-01-01T00:00:01.500Z');
+  });
+});
+
+describe('replication framing on hostile bytes (fast-check)', () => {
+  it('returns a message, undefined, or throws ERR_BRIDGE_DECODE; never anything else', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(0x77, 0x6b, 0x00, 0x72), fc.uint8Array({ maxLength: 60 }), (type, rest) => {
+        const chunk = Buffer.concat([Buffer.from([type]), Buffer.from(rest)]);
+        try {
+          const message = parseReplicationMessage(chunk);
+          if (message?.type === 'xlog') expect(message.data.length).toBe(chunk.length - 25);
+        } catch (error) {
+          expect(BridgeError.isInstance(error) && error.code === 'ERR_BRIDGE_DECODE').toBe(true);
+        }
+      }),
+      { numRuns: 5000 },
+    );
+    expect(() => parseReplicationMessage(Buffer.alloc(0))).not.toThrow();
+  });
+
+  it('round-trips XLogData and keepalives', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.uint8Array({ maxLength: 100 }), fc.boolean(), (lsn, end, data, reply) => {
+        const xlog = Buffer.alloc(25 + data.length);
+        xlog[0] = 0x77;
+        xlog.writeBigUInt64BE(lsn, 1);
+        xlog.writeBigUInt64BE(end, 9);
+        xlog.set(data, 25);
+        expect(parseReplicationMessage(xlog)).toEqual({ type: 'xlog', lsn, walEnd: end, data: Buffer.from(data) });
+        const keepalive = Buffer.alloc(18);
+        keepalive[0] = 0x6b;
+        keepalive.writeBigUInt64BE(end, 1);
+        keepalive[17] = reply ? 1 : 0;
+        expect(parseReplicationMessage(keepalive)).toEqual({ type: 'keepalive', walEnd: end, replyRequested: reply });
+      }),
+    );
+  });
+});
+
+describe('readWal2jsonHead on hostile bytes (fast-check)', () => {
+  it('throws nothing but ERR_BRIDGE_DECODE', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.json(), fc.string(), fc.uint8Array().map((b) => Buffer.from(b).toString('latin1'))), (text) => {
+        try {
+          readWal2jsonHead(Buffer.from(text));
+        } catch (error) {
+          expect(BridgeError.isInstance(error) && error.code === 'ERR_BRIDGE_DECODE').toBe(true);
+        }
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
