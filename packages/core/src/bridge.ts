@@ -242,7 +242,9 @@ export function createBridge(options: BridgeOptions): Bridge {
   for (const plugin of walPlugins) {
     const slot = options.wal?.slot ?? defaultSlotName;
     const suffix = plugin === 'pgoutput' && walPlugins.size > 1 ? '_pgoutput' : '';
-    sources.push(createWalSource({ ...options.wal, postgres: options.postgres, plugin, slot: `${slot}${suffix}` }));
+    // The bridge's own tables stay out of the publication it manages, whatever schema they are in.
+    const excludeSchemas = options.wal?.excludeSchemas ?? [...new Set(['events', ...(options.outbox && options.outbox.schema ? [options.outbox.schema] : [])])];
+    sources.push(createWalSource({ ...options.wal, excludeSchemas, postgres: options.postgres, plugin, slot: `${slot}${suffix}` }));
   }
   const notifySource = channels.size > 0 ? createNotifySource({ ...options.notify, postgres: options.postgres, channels: [...channels] }) : undefined;
   if (notifySource) sources.unshift(notifySource);
