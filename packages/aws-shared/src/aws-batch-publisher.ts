@@ -7,6 +7,7 @@ import { TargetBatcher, settle, type PendingEntry, type TargetBatcherOptions } f
 export interface AwsBatchPublisherOptions<TClient, TConfig extends AwsClientConfigShape> extends AwsPublisherOptions<TClient, TConfig> {
   readonly checkTargets: boolean;
   readonly maxPayloadBytes: number;
+  readonly stopTimeoutMs?: number;
 }
 
 /**
@@ -91,9 +92,18 @@ export abstract class AwsBatchPublisher<TClient extends { destroy(): void }, TCo
       const wasStarted = this.#state !== 'new';
       this.#state = 'stopped';
       if (!wasStarted) return;
-      // Everything handed to publish() is still sent: each call settles with the upstream's answer.
-      await Promise.all([...this.#batchers.values()].map((b) => b.idle()));
+      // Everything handed to publish() is still sent: each call settles with the upstream's answer,
+      // within stopTimeoutMs; then the requests still in flight are aborted and what is queued fails.
+      const idle = Promise.all([...this.#batchers.values()].map((b) => b.idle()));
+      let timer: NodeJS.Timeout | undefined;
+      const late = await Promise.race([idle.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(resolve, this.#options.stopTimeoutMs ?? 10_000, true)))]);
+      clearTimeout(timer);
+      if (late) {
+        this.logger.warn({ stopTimeoutMs: this.#options.stopTimeoutMs ?? 10_000 }, `[${this.name}] Stopping with requests in flight; aborting them`);
+        for (const batcher of this.#batchers.values()) batcher.rejectQueued(new BridgeError('ERR_BRIDGE_ABORTED', `[${this.name}] The publisher stopped before this message was sent`));
+      }
       this.#lifetime.abort();
+      if (late) await idle;
       if (this.#ownsClient) this.#client?.destroy();
     })();
     return this.#stopping;

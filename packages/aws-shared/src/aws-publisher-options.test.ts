@@ -17,7 +17,7 @@ function problemsOf(fill: (problems: OptionProblems) => void): string {
 describe('resolveAwsPublisherOptions', () => {
   it('defaults checkTargets to true and accepts a client alone', () => {
     const client = { send: async () => undefined };
-    expect(resolveAwsPublisherOptions(new OptionProblems('sns'), { client }, 'an SNSClient', 'http://127.0.0.1:4566')).toEqual({ checkTargets: true });
+    expect(resolveAwsPublisherOptions(new OptionProblems('sns'), { client }, 'an SNSClient', 'http://127.0.0.1:4566')).toEqual({ checkTargets: true, connectTimeoutMs: 5000, requestTimeoutMs: 30000, stopTimeoutMs: 10000 });
   });
 
   it('lists every bad connection option at once', () => {
@@ -32,8 +32,15 @@ describe('resolveAwsPublisherOptions', () => {
 
 describe('awsClientConfig', () => {
   it('sets only what was given, then clientConfig over it', () => {
-    expect(awsClientConfig({ region: 'eu-west-2', profile: 'ops' })).toEqual({ region: 'eu-west-2', profile: 'ops' });
-    expect(awsClientConfig({ region: 'eu-west-2', clientConfig: { region: 'us-east-1', maxAttempts: 1 } as never })).toEqual({ region: 'us-east-1', maxAttempts: 1 });
+    expect(awsClientConfig({ region: 'eu-west-2', profile: 'ops' })).toMatchObject({ region: 'eu-west-2', profile: 'ops' });
+    expect(awsClientConfig({ region: 'eu-west-2', clientConfig: { region: 'us-east-1', maxAttempts: 1 } as never })).toMatchObject({ region: 'us-east-1', maxAttempts: 1 });
+  });
+
+  it('gives the HTTP handler a connection and a request deadline that throws, unless clientConfig brings its own handler', () => {
+    expect(awsClientConfig({ connectTimeoutMs: 700, requestTimeoutMs: 900 })).toMatchObject({ requestHandler: { connectionTimeout: 700, requestTimeout: 900, throwOnRequestTimeout: true } });
+    expect(awsClientConfig({})).toMatchObject({ requestHandler: { connectionTimeout: 5000, requestTimeout: 30000 } });
+    const own = { handle: () => undefined };
+    expect(awsClientConfig({ clientConfig: { requestHandler: own } as never })).toMatchObject({ requestHandler: own });
   });
 });
 

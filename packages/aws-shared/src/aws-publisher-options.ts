@@ -1,4 +1,4 @@
-import type { OptionProblems } from '@pg-event-bridge/core';
+import { isPositiveInteger, type OptionProblems } from '@pg-event-bridge/core';
 
 /** The settings an AWS SDK client config (`SNSClientConfig`, `SQSClientConfig`...) shares. */
 export interface AwsClientConfigShape {
@@ -26,6 +26,22 @@ export interface AwsPublisherOptions<TClient, TConfig extends AwsClientConfigSha
   /** Any other client setting (`maxAttempts`, `requestHandler`...), applied last. */
   readonly clientConfig?: TConfig;
   /**
+   * How long opening a connection to AWS (or the endpoint) may take, in ms. Ignored when
+   * `clientConfig.requestHandler` is given. @default 5000
+   */
+  readonly connectTimeoutMs?: number;
+  /**
+   * How long one HTTP request may take, response included, in ms: past it the attempt fails (and the
+   * SDK retries, up to `clientConfig.maxAttempts`, 3 by default). Ignored when
+   * `clientConfig.requestHandler` is given. @default 30000 (Lambda: 120000)
+   */
+  readonly requestTimeoutMs?: number;
+  /**
+   * How long {@link Publisher.stop} waits for requests in flight before aborting them (they fail
+   * with ERR_BRIDGE_ABORTED), in ms. @default 10000
+   */
+  readonly stopTimeoutMs?: number;
+  /**
    * Checks at start that every target exists (SNS: GetTopicAttributes; SQS: GetQueueUrl or
    * GetQueueAttributes; Lambda: a DryRun invocation). @default true
    */
@@ -51,7 +67,8 @@ export function resolveAwsPublisherOptions(
   o: AwsPublisherOptions<unknown, AwsClientConfigShape>,
   expectedClient: string,
   endpointExample: string,
-): { readonly checkTargets: boolean } {
+  defaults: { readonly requestTimeoutMs?: number } = {},
+): { readonly checkTargets: boolean; readonly connectTimeoutMs: number; readonly requestTimeoutMs: number; readonly stopTimeoutMs: number } {
   if (o.client !== undefined && (typeof o.client !== 'object' || o.client === null || typeof (o.client as { send?: unknown }).send !== 'function')) {
     problems.add('client', o.client, expectedClient);
   }
@@ -62,12 +79,25 @@ export function resolveAwsPublisherOptions(
   if (o.endpoint !== undefined && !isHttpUrl(o.endpoint)) problems.add('endpoint', o.endpoint, `an http(s) URL such as "${endpointExample}"`);
   if (o.profile !== undefined && (typeof o.profile !== 'string' || o.profile === '')) problems.add('profile', o.profile, 'a profile name');
   if (o.checkTargets !== undefined && typeof o.checkTargets !== 'boolean') problems.add('checkTargets', o.checkTargets, 'true or false');
-  return { checkTargets: o.checkTargets ?? true };
+  for (const key of ['connectTimeoutMs', 'requestTimeoutMs', 'stopTimeoutMs'] as const) {
+    if (o[key] !== undefined && !isPositiveInteger(o[key], 3_600_000)) problems.add(key, o[key], 'an integer from 1 to 3600000');
+  }
+  return {
+    checkTargets: o.checkTargets ?? true,
+    connectTimeoutMs: o.connectTimeoutMs ?? 5_000,
+    requestTimeoutMs: o.requestTimeoutMs ?? defaults.requestTimeoutMs ?? 30_000,
+    stopTimeoutMs: o.stopTimeoutMs ?? 10_000,
+  };
 }
+
+// The SDK's HTTP handler writes its warnings to the console unless given a logger.
+const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
 /**
  * The client config of the {@link AwsPublisherOptions}: region, endpoint, credentials and profile
- * when set, then `clientConfig` over them.
+ * when set, an HTTP handler with `connectTimeoutMs` and `requestTimeoutMs` (the SDK has no
+ * request timeout of its own, and only warns past one unless told to throw), then `clientConfig`
+ * over them.
  *
  * @example
  * ```ts
@@ -80,7 +110,13 @@ export function awsClientConfig<TConfig extends AwsClientConfigShape>(o: AwsPubl
   if (o.endpoint !== undefined) config.endpoint = o.endpoint;
   if (o.credentials !== undefined) config.credentials = o.credentials;
   if (o.profile !== undefined) config.profile = o.profile;
-  return { ...config, ...o.clientConfig } as TConfig;
+  const requestHandler = {
+    connectionTimeout: o.connectTimeoutMs ?? 5_000,
+    requestTimeout: o.requestTimeoutMs ?? 30_000,
+    throwOnRequestTimeout: true,
+    logger: quiet,
+  };
+  return { ...config, requestHandler, ...o.clientConfig } as unknown as TConfig;
 }
 
 function isHttpUrl(value: unknown): boolean {

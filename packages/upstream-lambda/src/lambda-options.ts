@@ -53,7 +53,8 @@ export interface ResolvedLambdaOptions extends LambdaPublisherOptions {
 export function resolveLambdaOptions(options: LambdaPublisherOptions): ResolvedLambdaOptions {
   const problems = new OptionProblems('lambda');
   const o = (options ?? {}) as LambdaPublisherOptions;
-  const shared = resolveAwsPublisherOptions(problems, o, 'a LambdaClient', 'http://127.0.0.1:3002');
+  // A synchronous invocation lasts as long as the function runs.
+  const shared = resolveAwsPublisherOptions(problems, o, 'a LambdaClient', 'http://127.0.0.1:3002', { requestTimeoutMs: 120_000 });
   if (o.invocationType !== undefined && o.invocationType !== 'Event' && o.invocationType !== 'RequestResponse') problems.add('invocationType', o.invocationType, '"Event" or "RequestResponse"');
   if (o.functionErrors !== undefined && o.functionErrors !== 'dead-letter' && o.functionErrors !== 'retry') problems.add('functionErrors', o.functionErrors, '"dead-letter" or "retry"');
   if (o.batchSize !== undefined && !isPositiveInteger(o.batchSize, 100)) problems.add('batchSize', o.batchSize, 'an integer from 1 to 100');

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createBridge, type Bridge, type DeadLetter, type Publisher } from '@pg-event-bridge/core';
-import { createRecordingLogger, makeEvent } from '@pg-event-bridge/testkit';
+import { createRecordingLogger, makeEvent, startFaultProxy } from '@pg-event-bridge/testkit';
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createLambdaPublisher, lambdaUpstream, type LambdaEnvelope, type LambdaPublisherOptions } from '../src/index.js';
@@ -161,5 +161,29 @@ describe('lambdaUpstream (daemon kind awslambda)', () => {
     expect(() => create('aws://us-east-1', { invocation_type: 'Sync' })).toThrow(/invocation_type/);
     expect(() => create('aws://us-east-1', { batch_size: '1000' })).toThrow(/batchSize/);
     expect(() => create('lambda://x')).toThrow(expect.objectContaining({ code: 'ERR_BRIDGE_CONFIG' }));
+  });
+});
+
+describe('lambda publisher against a blackholed endpoint (testkit fault proxy)', () => {
+  it('fails an invocation with a retryable error within requestTimeoutMs × attempts, and stop() within stopTimeoutMs', async () => {
+    const { target, inbox } = offline.provision();
+    const proxy = await startFaultProxy({ target: { host: '127.0.0.1', port: Number(new URL(offline.endpoint).port) } });
+    cleanups.push(() => proxy.close());
+    const publisher = createLambdaPublisher({ endpoint: `http://127.0.0.1:${proxy.port}`, region, credentials, invocationType: 'RequestResponse', requestTimeoutMs: 500, stopTimeoutMs: 300, clientConfig: { maxAttempts: 2 } });
+    cleanups.push(() => publisher.stop());
+    await publisher.start({ logger: createRecordingLogger(), targets: [target], signal: new AbortController().signal });
+    await publisher.publish(target, makeEvent({ body: 'before' }));
+    proxy.blackhole(true);
+    const began = Date.now();
+    const error = await publisher.publish(target, makeEvent({ body: 'lost' })).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ERR_BRIDGE_UPSTREAM_UNAVAILABLE', retryable: true });
+    expect(Date.now() - began).toBeLessThan(2 * 500 + 3_000);
+    const hanging = publisher.publish(target, makeEvent({ body: 'hangs' })).catch((e: unknown) => e);
+    const stopping = Date.now();
+    await publisher.stop();
+    expect(Date.now() - stopping).toBeLessThan(300 + 2_000);
+    expect(await hanging).toMatchObject({ code: 'ERR_BRIDGE_ABORTED' });
+    proxy.blackhole(false);
+    expect((await inbox.take(1, 20_000)).map((m) => m.body.toString())).toEqual(['before']);
   });
 });
