@@ -36,6 +36,13 @@ export interface RedisPublisherOptions {
   readonly autoPipelining?: boolean;
   /** How long {@link Publisher.stop} waits for unanswered commands before closing, in ms. @default 5000 */
   readonly stopTimeoutMs?: number;
+  /**
+   * How long one command may wait for its reply, in ms. Past it the publish fails (retryable) and
+   * the connection is dropped, so a Redis that stopped answering fails publishes instead of
+   * hanging them. Overrides `redisOptions.commandTimeout`; for a cluster, applies unless
+   * `cluster.options.redisOptions.commandTimeout` is set. @default 5000
+   */
+  readonly commandTimeoutMs?: number;
 }
 
 /** Validated options with defaults applied. */
@@ -50,6 +57,7 @@ export interface ResolvedRedisOptions {
   readonly maxPayloadBytes: number;
   readonly autoPipelining: boolean;
   readonly stopTimeoutMs: number;
+  readonly commandTimeoutMs: number;
 }
 
 function positiveInteger(value: unknown): value is number {
@@ -98,6 +106,8 @@ export function resolveRedisOptions(options: RedisPublisherOptions = {}): Resolv
   if (typeof stopTimeoutMs !== 'number' || !Number.isInteger(stopTimeoutMs) || stopTimeoutMs < 0) {
     problems.push(`stopTimeoutMs must be a non-negative integer (got ${JSON.stringify(stopTimeoutMs)})`);
   }
+  const commandTimeoutMs = options.commandTimeoutMs ?? 5_000;
+  if (!positiveInteger(commandTimeoutMs)) problems.push(`commandTimeoutMs must be a positive integer (got ${JSON.stringify(commandTimeoutMs)})`);
   if (options.redisOptions !== undefined && (typeof options.redisOptions !== 'object' || options.redisOptions === null)) {
     problems.push('redisOptions must be an object of ioredis options');
   }
@@ -113,6 +123,7 @@ export function resolveRedisOptions(options: RedisPublisherOptions = {}): Resolv
     maxPayloadBytes,
     autoPipelining,
     stopTimeoutMs,
+    commandTimeoutMs,
   });
 }
 

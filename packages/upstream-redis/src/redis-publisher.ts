@@ -120,13 +120,23 @@ class RedisPublisher implements Publisher {
       command = xadd.call(client, target.name, ...trim, '*', ...redisStreamFields(event));
     }
     await abortable(
-      command.catch((error: unknown) => Promise.reject(this.#commandError(error, target))),
+      command.catch((error: unknown) => Promise.reject(this.#commandError(error, target, connection))),
       signal,
     );
   }
 
-  #commandError(error: unknown, target: Target): BridgeError {
+  #commandError(error: unknown, target: Target, connection: Connection): BridgeError {
     if (BridgeError.isInstance(error)) return error;
+    if (error instanceof Error && /command timed out/i.test(error.message)) {
+      // The server may still run it later, after commands sent behind it were retried: drop the
+      // connection so every unanswered command fails now and the engine resends them in order.
+      if (connection.owned && !connection.closed) {
+        connection.closed = true;
+        if (this.#connection === connection) this.#connection = undefined;
+        connection.client.disconnect();
+      }
+      return unavailable(`No reply from ${this.#options.redactedUrl} within ${this.#options.commandTimeoutMs} ms (commandTimeoutMs) for ${target.kind}:${target.name}`, error);
+    }
     if (isReplyError(error)) {
       const retryable = RETRYABLE_REPLY.test(error.message);
       return new BridgeError('ERR_BRIDGE_UPSTREAM_REJECTED', `[redis] Redis refused the message for ${target.kind}:${target.name}: ${error.message}`, { retryable, cause: error });
@@ -158,7 +168,12 @@ class RedisPublisher implements Publisher {
     let client: RedisClient;
     if (o.cluster) {
       // A cluster reconnects and follows failovers on its own (ioredis's cluster logic).
-      client = new Cluster([...o.cluster.nodes], { ...o.cluster.options, lazyConnect: true, enableAutoPipelining: o.autoPipelining });
+      client = new Cluster([...o.cluster.nodes], {
+        ...o.cluster.options,
+        redisOptions: { commandTimeout: o.commandTimeoutMs, ...o.cluster.options?.redisOptions },
+        lazyConnect: true,
+        enableAutoPipelining: o.autoPipelining,
+      });
     } else {
       // The publisher owns reconnection: ioredis would otherwise re-send unanswered commands on
       // the new connection, and abort incomplete auto-pipelines, so a later message could be
@@ -174,6 +189,7 @@ class RedisPublisher implements Publisher {
         autoResendUnfulfilledCommands: false,
         enableOfflineQueue: true,
         maxRetriesPerRequest: 0,
+        commandTimeout: o.commandTimeoutMs,
       });
     }
     const connection: Connection = { client, owned: true, ready: Promise.resolve(), closed: false };
@@ -214,11 +230,16 @@ class RedisPublisher implements Publisher {
       client.disconnect();
       return;
     }
-    // QUIT waits for the replies of everything sent before it.
-    await client.quit().then(
-      () => undefined,
-      () => client.disconnect(),
+    // QUIT waits for the replies of everything sent before it; a server that stopped answering
+    // gets a second, then the socket is dropped.
+    let timer: NodeJS.Timeout | undefined;
+    const quit = client.quit().then(
+      () => true,
+      () => false,
     );
+    const quitted = await Promise.race([quit, new Promise<boolean>((resolve) => (timer = setTimeout(resolve, 1_000, false)))]);
+    clearTimeout(timer);
+    if (!quitted) client.disconnect();
   }
 
   stop(): Promise<void> {

@@ -50,3 +50,31 @@ describe('redis streams: connection cut mid-stream', () => {
     expect(faultProxy.accepted).toBe(2);
   });
 });
+
+describe('redis: a server that stops answering (blackholed through the fault proxy)', () => {
+  it('fails a publish with a retryable error within commandTimeoutMs, reconnects once the path heals, and stop() stays bounded', async () => {
+    const faultProxy = await proxy();
+    const redis = await admin();
+    const name = uniqueName('pgeb-blackhole-stream');
+    cleanups.push(async () => void (await redis.del(name)));
+    const target = { kind: 'stream', name };
+    const publisher = createRedisPublisher({ url: `redis://127.0.0.1:${faultProxy.port}`, commandTimeoutMs: 300, stopTimeoutMs: 200 });
+    cleanups.push(() => publisher.stop());
+    await publisher.start({ logger: silentLogger, targets: [target], signal: new AbortController().signal });
+    await publisher.publish(target, makeEvent({ body: 'before' }));
+    faultProxy.blackhole(true);
+    const began = Date.now();
+    await expect(publisher.publish(target, makeEvent({ body: 'unanswered' }))).rejects.toMatchObject({ code: 'ERR_BRIDGE_UPSTREAM_UNAVAILABLE', retryable: true, message: expect.stringContaining('commandTimeoutMs') });
+    expect(Date.now() - began).toBeLessThan(300 + 2_000);
+    faultProxy.blackhole(false);
+    await publisher.publish(target, makeEvent({ body: 'after' }));
+    const bodies = (await readStream(redis, name)).map((e) => e.body.toString());
+    expect(bodies.filter((b) => b !== 'unanswered')).toEqual(['before', 'after']);
+    faultProxy.blackhole(true);
+    const hanging = publisher.publish(target, makeEvent({ body: 'at stop' })).catch((e: unknown) => e);
+    const stopping = Date.now();
+    await publisher.stop();
+    expect(Date.now() - stopping).toBeLessThan(200 + 1_000 + 1_000);
+    expect(await hanging).toMatchObject({ retryable: true });
+  });
+});
