@@ -17,6 +17,7 @@ import { renderHelp } from './render-help.js';
 import { runSqlCommand, sqlCommands } from './sql-commands.js';
 import { upstreams } from './upstreams.js';
 import { version } from './version.js';
+import { withDeadline } from './with-deadline.js';
 
 /** Something text can be written to: `process.stdout`, or a test's collector. */
 export interface TextSink {
@@ -52,6 +53,8 @@ export const exitCodes = {
 
 // Beyond the drain timeout, how long publishers and Postgres get to close before we give up.
 const closeGraceMs = 5_000;
+// Installing or upgrading the schema takes well under a second; a minute means Postgres is gone.
+const installTimeoutMs = 60_000;
 
 /**
  * Runs the `pg-event-bridge` command: `--help`, `--version`, `check-config [FILE]`, or the daemon
@@ -261,7 +264,8 @@ async function serve(config: DaemonConfig, definitions: readonly UpstreamDefinit
     // A signal during start() stops the bridge, which makes start() reject: that is a clean exit.
     void stopRequested.then(() => bridge.stop({ timeoutMs: shutdownTimeoutMs }));
     try {
-      if (config.database.installSchema) await installSchema(config.database.uri, { logger });
+      // A signal must get through even when Postgres never answers the installer.
+      if (config.database.installSchema) await withDeadline(installSchema(config.database.uri, { logger }), installTimeoutMs, 'Installing the events schema', options.signal);
       await bridge.start();
     } catch (error) {
       if (options.signal?.aborted) return stop();

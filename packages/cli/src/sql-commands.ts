@@ -9,6 +9,10 @@ import { readIni } from './config/read-ini.js';
 import type { RunDaemonOptions } from './daemon.js';
 import { errorMessage } from './error-message.js';
 import { redactSecrets } from './redact-secrets.js';
+import { withDeadline } from './with-deadline.js';
+
+// A command on a database that stopped answering ends after this (or at SIGINT/SIGTERM).
+const commandTimeoutMs = 600_000;
 
 /** The commands that work on the `events` schema rather than run the bridge. */
 export const sqlCommands = ['install-sql', 'replay-dead-letters'] as const;
@@ -77,13 +81,18 @@ export async function runSqlCommand(command: (typeof sqlCommands)[number], optio
 
   try {
     if (command === 'install-sql') {
-      const result = await installSchema(uri);
+      const result = await withDeadline(installSchema(uri), commandTimeoutMs, 'Installing the events schema', options.signal);
       stdout.write(result.applied.length > 0 ? `Installed the events schema, version ${result.version} (${result.applied.join(', ')}).\n` : `The events schema is up to date (version ${result.version}).\n`);
       return 0;
     }
     const connection = await connectDedicated(uri);
     try {
-      const result = await connection.client.query<{ n: number }>(`SELECT events.replay_dead_letters($1::bigint[], $2, $3) AS n`, [values.id ?? null, values.upstream ?? null, values.channel ?? null]);
+      const result = await withDeadline(
+        connection.client.query<{ n: number }>(`SELECT events.replay_dead_letters($1::bigint[], $2, $3) AS n`, [values.id ?? null, values.upstream ?? null, values.channel ?? null]),
+        commandTimeoutMs,
+        'Replaying dead letters',
+        options.signal,
+      );
       stdout.write(`Queued ${result.rows[0]?.n ?? 0} dead letter(s) in events.outbox; a running bridge delivers them.\n`);
       return 0;
     } finally {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { BridgeError, connectDedicated, type DedicatedConnection, type Logger } from '@pg-event-bridge/core';
+import { withDeadline } from '../with-deadline.js';
 
 /** Options of {@link acquireLeadership}. */
 export interface LeaderLockOptions {
@@ -58,9 +59,13 @@ export async function acquireLeadership(options: LeaderLockOptions): Promise<Lea
 
   while (!signal?.aborted) {
     let connection: DedicatedConnection;
+    const opening = connectDedicated(options.postgres, options.applicationName);
     try {
-      connection = await connectDedicated(options.postgres, options.applicationName);
+      connection = await withDeadline(opening, connectTimeoutMs, 'Connecting to Postgres for the leader lock', signal);
     } catch (error) {
+      // A connection that opens after we gave up on it is closed at once.
+      opening.then((late) => late.release(), () => undefined);
+      if (signal?.aborted) return undefined;
       if (failFast) {
         throw new BridgeError('ERR_BRIDGE_POSTGRES', `[cli] Could not connect to Postgres for the leader lock: ${(error as Error).message}`, { retryable: true, cause: error });
       }
@@ -80,7 +85,12 @@ export async function acquireLeadership(options: LeaderLockOptions): Promise<Lea
     client.on('end', () => onBroken(new Error('the lock connection ended')));
     try {
       while (!signal?.aborted && !broken) {
-        const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS locked', [keyText]);
+        const { rows } = await withDeadline(
+          client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS locked', [keyText]),
+          queryTimeoutMs(options),
+          'The leader lock query',
+          signal,
+        );
         if (rows[0]?.locked) {
           await waitForSlots(client, options);
           if (signal?.aborted) break;
@@ -107,7 +117,7 @@ export async function acquireLeadership(options: LeaderLockOptions): Promise<Lea
 function lead(connection: DedicatedConnection, options: LeaderLockOptions, alreadyBroken: () => Error | undefined): Leadership {
   const { client } = connection;
   // A check that takes this long means a partition: better to stop than to run without the lock.
-  const checkTimeoutMs = Math.max(5_000, options.pollIntervalMs * 3);
+  const checkTimeoutMs = queryTimeoutMs(options);
   let resolveLost!: (reason: Error) => void;
   const lost = new Promise<Error>((resolve) => {
     resolveLost = resolve;
@@ -165,9 +175,11 @@ async function waitForSlots(client: DedicatedConnection['client'], options: Lead
   const deadline = Date.now() + 70_000;
   let logged = false;
   while (!options.signal?.aborted && Date.now() < deadline) {
-    const { rows } = await client.query<{ slot_name: string; active_pid: number }>(
-      'SELECT slot_name, active_pid FROM pg_replication_slots WHERE active AND slot_name = ANY($1)',
-      [options.slots],
+    const { rows } = await withDeadline(
+      client.query<{ slot_name: string; active_pid: number }>('SELECT slot_name, active_pid FROM pg_replication_slots WHERE active AND slot_name = ANY($1)', [options.slots]),
+      queryTimeoutMs(options),
+      'The replication slot query',
+      options.signal,
     );
     if (rows.length === 0) return;
     if (!logged) options.logger.info({ slots: rows }, '[cli] Waiting for the previous leader to release its replication slot');
@@ -175,6 +187,13 @@ async function waitForSlots(client: DedicatedConnection['client'], options: Lead
     await pause(Math.min(options.pollIntervalMs, 200), options.signal);
   }
 }
+
+// Every query of the lock connection answers within this, or the connection is given up: on a
+// blackholed network nothing else would end it, nor let SIGTERM through.
+function queryTimeoutMs(options: LeaderLockOptions): number {
+  return Math.max(5_000, options.pollIntervalMs * 3);
+}
+const connectTimeoutMs = 15_000;
 
 /** Sleeps; false when the signal aborted instead. */
 async function pause(ms: number, signal?: AbortSignal): Promise<boolean> {
