@@ -227,7 +227,7 @@ async function serve(config: DaemonConfig, definitions: readonly UpstreamDefinit
         {
           upstream,
           source: event.source,
-          target: `${target.kind}:${shownUri(target.name)}`,
+          target: redactSecrets(`${target.kind}:${target.name}`, secrets),
           routingKey: event.routingKey,
           bytes: event.body.length,
           body: event.body.toString('utf8', 0, 1024),
