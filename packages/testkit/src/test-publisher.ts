@@ -187,6 +187,27 @@ export function testPublisher<M extends ReceivedMessage>(spec: PublisherTestSpec
       });
     }
 
+    if (spec.brokerPort !== undefined) {
+      const brokerPort = spec.brokerPort;
+      it('bounds stop() when the broker stops answering (blackholed), settling the publish in flight', async () => {
+        const proxy = await startFaultProxy({ target: { host: '127.0.0.1', port: brokerPort } });
+        cleanups.push(() => proxy.close());
+        const target = await provision();
+        const publisher = await started([target], { port: proxy.port });
+        await publisher.publish(target.target, makeEvent({ body: 'before' }));
+        proxy.blackhole(true);
+        const inFlight = publisher.publish(target.target, makeEvent({ body: 'unanswered' })).then(
+          () => 'resolved',
+          (error: unknown) => (BridgeError.isInstance(error) ? error.code : String(error)),
+        );
+        const began = Date.now();
+        await publisher.stop();
+        // Every publisher's stop timeout defaults to 5 s, plus a second to close.
+        expect(Date.now() - began).toBeLessThan(5_000 + 1_000 + 2_000);
+        expect(['ERR_BRIDGE_ABORTED', 'ERR_BRIDGE_UPSTREAM_UNAVAILABLE']).toContain(await inFlight);
+      }, 20_000);
+    }
+
     describe('options', () => {
       it('declares the name, target kinds and capabilities the spec expects', () => {
         expect(reference.name).toBe(spec.name);

@@ -297,7 +297,13 @@ class MqttPublisher implements Publisher {
     if (!connection || connection.closed) return Promise.resolve();
     connection.closed = true;
     return new Promise<void>((resolve) => {
-      connection.client.end(force, {}, () => resolve());
+      // A graceful end waits for the socket to flush and the DISCONNECT to go out: a broker that
+      // stopped answering gets a second, then the connection is dropped.
+      const timer = force ? undefined : setTimeout(() => connection.client.end(true, {}, () => resolve()), 1_000);
+      connection.client.end(force, {}, () => {
+        clearTimeout(timer);
+        resolve();
+      });
     });
   }
 
