@@ -182,7 +182,7 @@ async function serve(config: DaemonConfig, definitions: readonly UpstreamDefinit
       });
       return { name: upstream.name, publisher, rules: upstream.rules };
     });
-    const { replicationSlot, wal2jsonParams, walFilters, publication } = config.database;
+    const { replicationSlot, wal2jsonParams, walFilters, publication, publicationRefreshMs, walMessagePrefixes, walReceiveTimeoutMs, outboxOrderWaitMs } = config.database;
     return createBridge({
       postgres: config.database.uri,
       upstreams: bindings,
@@ -191,9 +191,18 @@ async function serve(config: DaemonConfig, definitions: readonly UpstreamDefinit
       // pg-event-proxy's SQL helper checks pg_stat_activity for this name before sending NOTIFY
       // directly; keeping it makes the daemon a drop-in for databases that still use that helper.
       notify: { applicationName: proxyApplicationName },
-      outbox: { applicationName: proxyApplicationName },
+      outbox: { applicationName: proxyApplicationName, ...(outboxOrderWaitMs !== undefined && { orderWaitMs: outboxOrderWaitMs }) },
       deadLetter: 'table',
-      wal: { applicationName: proxyApplicationName, slot: replicationSlot, wal2jsonParams, ...(walFilters && { filters: walFilters }), ...(publication && { publication }) },
+      wal: {
+        applicationName: proxyApplicationName,
+        slot: replicationSlot,
+        wal2jsonParams,
+        ...(walFilters && { filters: walFilters }),
+        ...(publication && { publication }),
+        ...(publicationRefreshMs !== undefined && { publicationRefreshMs }),
+        ...(walMessagePrefixes && { messagePrefixes: walMessagePrefixes }),
+        ...(walReceiveTimeoutMs !== undefined && { receiveTimeoutMs: walReceiveTimeoutMs }),
+      },
     });
   };
   let firstBridge: Bridge | undefined;

@@ -22,7 +22,7 @@ export {
   type PostgresInput,
 } from './sources/postgres-connection.js';
 export { createBridge, type Bridge, type BridgeEvents, type BridgeOptions, type BridgeStats, type StopOptions, type UpstreamBinding } from './bridge.js';
-export { createWalSource, defaultSlotName, defaultWal2jsonParams, heartbeatPrefix, type WalSourceOptions } from './sources/wal-source.js';
+export { createWalSource, defaultSlotName, defaultWal2jsonParams, heartbeatPrefix, messagePrefixProblem, type WalSourceOptions } from './sources/wal-source.js';
 export { parseWalFilters, matchesWalFilters, walActions, type WalAction, type WalFilter } from './rules/parse-wal-filters.js';
 export { AckTracker, type AckUnit } from './delivery/ack-tracker.js';
 export { PgoutputDecoder, convertText, type PgoutputMessage, type PgRelation, type PgRow } from './sources/pgoutput-decoder.js';

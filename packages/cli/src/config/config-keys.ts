@@ -49,7 +49,26 @@ export const databaseKeys: readonly KeySpec[] = [
   {
     key: 'publication',
     default: 'pg_event_bridge',
-    description: 'Publication of pgoutput rules (created FOR ALL TABLES when missing)',
+    description: 'Publication of pgoutput rules; when missing the bridge creates it listing the tables that have a replica identity (outside the events schema) and keeps the list current. One you created is used as it is',
+  },
+  {
+    key: 'publication_refresh_interval',
+    default: '30s',
+    description: 'How often the bridge brings the publication it manages up to date with new tables (0 for only at connect)',
+  },
+  {
+    key: 'wal_message_prefixes',
+    description: 'Forward logical messages (pg_logical_emit_message, which any role may call) with these prefixes, comma-separated, as message.<prefix>; none when unset',
+  },
+  {
+    key: 'wal_receive_timeout',
+    default: '20s',
+    description: 'How long the replication stream may stay silent before the connection counts as dead and is reopened (a keepalive is asked for at half of it)',
+  },
+  {
+    key: 'outbox_order_wait',
+    default: '10s',
+    description: 'How long outbox rows wait behind a transaction that took a lower id and is still open, to leave in id order; after it they go, and the late row follows (logged)',
   },
   {
     key: 'install_schema',

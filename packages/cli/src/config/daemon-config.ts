@@ -14,6 +14,14 @@ export interface DatabaseConfig {
   readonly publication?: string;
   /** Install or upgrade the `events` schema at start. @default true */
   readonly installSchema: boolean;
+  /** How often the managed publication is refreshed, in ms (0: only at connect). @default core's */
+  readonly publicationRefreshMs?: number;
+  /** Logical message prefixes to forward. @default none */
+  readonly walMessagePrefixes?: readonly string[];
+  /** Receive deadline of the replication stream, in ms. @default core's */
+  readonly walReceiveTimeoutMs?: number;
+  /** How long outbox rows wait behind an open transaction with a lower id, in ms. @default core's */
+  readonly outboxOrderWaitMs?: number;
 }
 
 /** One `[upstream.NAME]` section (generation 1: the single upstream `local`). */

@@ -245,7 +245,7 @@ describe('problems', () => {
       },
     });
     expect(problems).toEqual([
-      'PGPROXY_DATABASE-PORT is not a known variable; [database] accepts: PGPROXY_DATABASE-URI, PGPROXY_DATABASE-REPLICATION_SLOT, PGPROXY_DATABASE-WAL2JSON_PARAMS, PGPROXY_DATABASE-WAL_FILTERS, PGPROXY_DATABASE-PUBLICATION, PGPROXY_DATABASE-INSTALL_SCHEMA.',
+      'PGPROXY_DATABASE-PORT is not a known variable; [database] accepts: PGPROXY_DATABASE-URI, PGPROXY_DATABASE-REPLICATION_SLOT, PGPROXY_DATABASE-WAL2JSON_PARAMS, PGPROXY_DATABASE-WAL_FILTERS, PGPROXY_DATABASE-PUBLICATION, PGPROXY_DATABASE-PUBLICATION_REFRESH_INTERVAL, PGPROXY_DATABASE-WAL_MESSAGE_PREFIXES, PGPROXY_DATABASE-WAL_RECEIVE_TIMEOUT, PGPROXY_DATABASE-OUTBOX_ORDER_WAIT, PGPROXY_DATABASE-INSTALL_SCHEMA.',
       'PGPROXY_DATABSE-URI is not a known variable (did you mean "PGPROXY_DATABASE-URI"?); see pg-event-bridge --help.',
       'PGPROXY_UPSTREAM-NOKEY does not name an upstream and a key: write PGPROXY_UPSTREAM-<NAME>-<KEY>, e.g. PGPROXY_UPSTREAM-MYAMQP-URI.',
       'PGPROXY_UPSTREM-X-URI is not a known variable (did you mean "PGPROXY_UPSTREAM-X-URI"?); see pg-event-bridge --help.',
@@ -261,7 +261,7 @@ describe('problems', () => {
       expect.arrayContaining([
         'c.ini: "stray" is outside any section; put it under [database], [upstream.NAME] or [bridge].',
         'c.ini: unknown section [databse] (did you mean "database"?); use [database], [upstream.NAME] or [bridge].',
-        'c.ini [database] url is not a known key (did you mean "uri"?); [database] accepts: uri, replication_slot, wal2json_params, wal_filters, publication, install_schema.',
+        'c.ini [database] url is not a known key (did you mean "uri"?); [database] accepts: uri, replication_slot, wal2json_params, wal_filters, publication, publication_refresh_interval, wal_message_prefixes, wal_receive_timeout, outbox_order_wait, install_schema.',
         'c.ini [upstream] kind: an upstream needs a name; write the section as [upstream.NAME].',
         'c.ini: section [upstream.a.b] is not part of the scheme: use [database], [upstream.NAME] (NAME without dots) or [bridge].',
       ]),
@@ -288,6 +288,23 @@ describe('problems', () => {
     expect(problem).toMatch(/^PGPROXY_DATABASE-WAL_FILTERS: \[wal\] Invalid table filter "customer:upsert".*unknown action "upsert"/);
     const config = load({ env: { ...seedEnv, 'PGPROXY_DATABASE-WAL_FILTERS': 'customer:insert', 'PGPROXY_DATABASE-PUBLICATION': 'app_pub' } });
     expect(config.database).toMatchObject({ walFilters: 'customer:insert', publication: 'app_pub' });
+  });
+
+  it('reads the WAL and outbox keys, and refuses prefixes that could pass for row changes', () => {
+    const env = {
+      ...seedEnv,
+      'PGPROXY_DATABASE-WAL_MESSAGE_PREFIXES': 'audit, billing.events',
+      'PGPROXY_DATABASE-WAL_RECEIVE_TIMEOUT': '45s',
+      'PGPROXY_DATABASE-PUBLICATION_REFRESH_INTERVAL': '0',
+      'PGPROXY_DATABASE-OUTBOX_ORDER_WAIT': '2s',
+    };
+    expect(load({ env }).database).toMatchObject({ walMessagePrefixes: ['audit', 'billing.events'], walReceiveTimeoutMs: 45_000, publicationRefreshMs: 0, outboxOrderWaitMs: 2000 });
+    const problems = problemsOf({ env: { ...env, 'PGPROXY_DATABASE-WAL_MESSAGE_PREFIXES': 'x.update, pg_event_bridge.heartbeat', 'PGPROXY_DATABASE-WAL_RECEIVE_TIMEOUT': '10ms' } });
+    expect(problems).toEqual([
+      'PGPROXY_DATABASE-WAL_RECEIVE_TIMEOUT = "10ms": write a duration from 1000ms to 60m, such as 20s or 1m.',
+      expect.stringMatching(/^PGPROXY_DATABASE-WAL_MESSAGE_PREFIXES: "x\.update" cannot be forwarded; write a prefix not ending in "\.update"/),
+      expect.stringMatching(/^PGPROXY_DATABASE-WAL_MESSAGE_PREFIXES: "pg_event_bridge\.heartbeat" cannot be forwarded/),
+    ]);
   });
 
   it('reads the metrics and leader election keys', () => {

@@ -2,6 +2,7 @@ import {
   allTargetKinds,
   defaultSlotName,
   defaultWal2jsonParams,
+  messagePrefixProblem,
   parseRules,
   parseWalFilters,
   redactUri,
@@ -123,6 +124,27 @@ function readDatabase(raw: RawConfig, problems: string[], origins: Record<string
     ok = false;
     problems.push(`${install!.origin} = "${clipValue(install!.value)}": write on or off.`);
   }
+  const duration = (key: string, min: number, max: number, example: string): number | undefined => {
+    const value = raw.database.get(key);
+    if (!value) return undefined;
+    const ms = parseDuration(value.value);
+    if (ms !== undefined && ms >= min && ms <= max) return ms;
+    ok = false;
+    problems.push(`${value.origin} = "${clipValue(value.value)}": write a duration from ${min === 0 ? '0' : `${min}ms`} to ${max / 60_000}m, such as ${example}.`);
+    return undefined;
+  };
+  const publicationRefreshMs = duration('publication_refresh_interval', 0, 3_600_000, '30s or 5m');
+  const walReceiveTimeoutMs = duration('wal_receive_timeout', 1000, 3_600_000, '20s or 1m');
+  const outboxOrderWaitMs = duration('outbox_order_wait', 1, 3_600_000, '10s or 1m');
+  const prefixes = raw.database.get('wal_message_prefixes');
+  const walMessagePrefixes = prefixes ? prefixes.value.split(',').map((prefix) => prefix.trim()).filter((prefix) => prefix !== '') : undefined;
+  for (const prefix of walMessagePrefixes ?? []) {
+    const problem = messagePrefixProblem(prefix);
+    if (problem) {
+      ok = false;
+      problems.push(`${prefixes!.origin}: "${clipValue(prefix)}" cannot be forwarded; write ${problem}.`);
+    }
+  }
   if (!ok || !uri || installSchema === undefined) return undefined;
   return {
     uri: uri.value,
@@ -133,6 +155,10 @@ function readDatabase(raw: RawConfig, problems: string[], origins: Record<string
     ...(filters && { walFilters: filters.value }),
     ...(publication && { publication: publication.value.trim() }),
     installSchema,
+    ...(publicationRefreshMs !== undefined && { publicationRefreshMs }),
+    ...(walMessagePrefixes && walMessagePrefixes.length > 0 && { walMessagePrefixes }),
+    ...(walReceiveTimeoutMs !== undefined && { walReceiveTimeoutMs }),
+    ...(outboxOrderWaitMs !== undefined && { outboxOrderWaitMs }),
   };
 }
 

@@ -306,8 +306,16 @@ export function createWalSource(options: WalSourceOptions): Source {
   };
 }
 
-/** Why a logical message prefix cannot be forwarded, or undefined when it can. */
-function messagePrefixProblem(prefix: unknown): string | undefined {
+/**
+ * Why a logical message prefix cannot be forwarded (empty, the heartbeat's, or one that would make
+ * `message.<prefix>` read like a row change's routing key), or undefined when it can.
+ *
+ * @example
+ * ```ts
+ * messagePrefixProblem('orders.update'); // 'a prefix not ending in ".update", ...'
+ * ```
+ */
+export function messagePrefixProblem(prefix: unknown): string | undefined {
   if (typeof prefix !== 'string' || prefix === '') return 'a non-empty prefix';
   if (prefix === heartbeatPrefix) return 'a prefix other than the bridge heartbeat\'s';
   const last = prefix.slice(prefix.lastIndexOf('.') + 1);
