@@ -189,6 +189,21 @@ export function testPublisher<M extends ReceivedMessage>(spec: PublisherTestSpec
 
     if (spec.brokerPort !== undefined) {
       const brokerPort = spec.brokerPort;
+      it('fails start() or the first publish in bounded time when the broker accepts connections but never answers', async () => {
+        const proxy = await startFaultProxy({ target: { host: '127.0.0.1', port: brokerPort } });
+        cleanups.push(() => proxy.close());
+        proxy.blackhole(true);
+        const target = await provision();
+        const publisher = create({ port: proxy.port });
+        const attempt = (async () => {
+          await publisher.start(context([target.target]));
+          await publisher.publish(target.target, makeEvent({ body: 'never answered' }));
+        })();
+        // Connect timeouts default to 10 s.
+        const error = await rejection(attempt, 10_000 + 5_000);
+        expectBridgeError(error, 'ERR_BRIDGE_UPSTREAM_UNAVAILABLE', true);
+      }, 20_000);
+
       it('bounds stop() when the broker stops answering (blackholed), settling the publish in flight', async () => {
         const proxy = await startFaultProxy({ target: { host: '127.0.0.1', port: brokerPort } });
         cleanups.push(() => proxy.close());
