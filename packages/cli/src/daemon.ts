@@ -12,7 +12,7 @@ import { acquireLeadership, deriveLockKey, type Leadership } from './leader/lead
 import { DaemonMonitor } from './metrics/daemon-monitor.js';
 import { startPostgresProbe } from './metrics/postgres-probe.js';
 import { startMetricsServer, type MetricsServer } from './server/metrics-server.js';
-import { redactQuery, redactSecrets } from './redact-secrets.js';
+import { redactSecrets } from './redact-secrets.js';
 import { renderHelp } from './render-help.js';
 import { runSqlCommand, sqlCommands } from './sql-commands.js';
 import { upstreams } from './upstreams.js';
@@ -157,7 +157,7 @@ function parseCommandLine(argv: readonly string[]) {
 
 async function serve(config: DaemonConfig, definitions: readonly UpstreamDefinition[], options: RunDaemonOptions, token: string | undefined): Promise<number> {
   const secrets = token === undefined ? config.secrets : [...config.secrets, token].sort((a, b) => b.length - a.length);
-  const shownUri = (uri: string) => redactQuery(redactUri(uri));
+  const shownUri = redactUri;
   const logger = pino(
     {
       level: config.logLevel,

@@ -7,7 +7,7 @@ export { parseRules, allTargetKinds, walSources, type ParseRulesOptions, type Ru
 export { splitRouting, splitRoutingBytes, type SplitPayload } from './rules/split-routing.js';
 export { backoffDelay, sleep, abortError, type RetryOptions } from './delivery/backoff.js';
 export { TargetDispatcher, type DeadLetter, type DispatchObserver, type DispatcherOptions } from './delivery/target-dispatcher.js';
-export { redactUri } from './util/redact-uri.js';
+export { redactQuery, redactUri } from './util/redact-uri.js';
 export { DeliveryEngine, type DeliveryOptions, type Route } from './delivery/delivery-engine.js';
 export { createNotifySource, type NotifySourceOptions } from './sources/notify-source.js';
 export {

@@ -1,5 +1,5 @@
 import { redactUri } from '@pg-event-bridge/core';
-import { redactQuery, redactSecrets } from '../redact-secrets.js';
+import { redactSecrets } from '../redact-secrets.js';
 import { isHeadersKey, isSecretKey } from './collect-secrets.js';
 import type { DaemonConfig } from './daemon-config.js';
 
@@ -16,7 +16,7 @@ export function formatConfig(config: DaemonConfig): string {
   };
 
   lines.push('', '[database]');
-  const uri = (value: string) => redactQuery(redactUri(value));
+  const uri = redactUri;
   const marked = config.bridge.secretKeys;
   entry('database.uri', 'uri', uri(config.database.uri));
   entry('database.replication_slot', 'replication_slot', config.database.replicationSlot);

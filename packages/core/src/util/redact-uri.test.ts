@@ -8,7 +8,8 @@ describe('redactUri', () => {
     ['postgres://app@db:5432/app', 'postgres://app@db:5432/app'],
     ['tcp://mosquitto:1883', 'tcp://mosquitto:1883'],
     ['aws://us-east-1', 'aws://us-east-1'],
-    ['postgres://db/app?password=x&sslmode=require', 'postgres://db/app?password=***&sslmode=require'],
+    ['postgres://db/app?password=x&sslmode=require', 'postgres://db/app?password=***&sslmode=***'],
+    ['https://hooks.example/in?sig=abc&v&x=#frag', 'https://hooks.example/in?sig=***&***&x=***#***'],
     ['mqtt://u:p%40ss@host:1883', 'mqtt://u:***@host:1883'],
   ])('%s -> %s', (uri, expected) => {
     expect(redactUri(uri)).toBe(expected);
