@@ -17,6 +17,7 @@ describe('classifyAwsError', () => {
     ['ECONNREFUSED', undefined, undefined, 'ERR_BRIDGE_UPSTREAM_UNAVAILABLE', true],
     ['InvalidParameterValue', 400, 'client', 'ERR_BRIDGE_UPSTREAM_REJECTED', false],
     ['AbortError', undefined, undefined, 'ERR_BRIDGE_ABORTED', false],
+    ['SyntaxError', 200, 'client', 'ERR_BRIDGE_UPSTREAM_UNAVAILABLE', true],
   ] as const)('maps %s (%s) to %s, retryable %s', (name, status, fault, code, retryable) => {
     const error = classifyAwsError('sqs', 'SendMessageBatch to "q"', sdkError(name, status, fault));
     expect(error).toMatchObject({ code, retryable });

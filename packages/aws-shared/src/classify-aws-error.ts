@@ -28,7 +28,7 @@ export function classifyAwsError(upstream: string, what: string, error: unknown)
   if (BridgeError.isInstance(error)) return error;
   const e = (typeof error === 'object' && error !== null ? error : {}) as SdkErrorShape;
   const name = e.name ?? 'Error';
-  const detail = `${name}: ${e.message ?? String(error)}`;
+  const detail = `${name}: ${(e.message ?? String(error)).slice(0, 300)}`;
   const status = e.$metadata?.httpStatusCode;
   const make = (code: ConstructorParameters<typeof BridgeError>[0], retryable: boolean, hint = '') =>
     new BridgeError(code, `[${upstream}] ${what} failed: ${detail}${hint}`, { retryable, cause: error });
@@ -37,7 +37,9 @@ export function classifyAwsError(upstream: string, what: string, error: unknown)
   if (notFound.has(name)) return make('ERR_BRIDGE_TARGET_MISSING', true, ' (create it, or fix the rule)');
   if (denied.has(name) || status === 401 || status === 403) return make('ERR_BRIDGE_UPSTREAM_REJECTED', true, ' (check the credentials and their permissions)');
   if (name === 'RequestEntityTooLargeException' || name === 'RequestTooLargeException' || status === 413) return make('ERR_BRIDGE_PAYLOAD_TOO_LARGE', false);
-  if (status === undefined || status >= 500 || e.$fault === 'server') return make('ERR_BRIDGE_UPSTREAM_UNAVAILABLE', true);
+  // A 2xx whose answer the SDK could not read (not JSON or XML, cut short): the request may or
+  // may not have been handled, and nothing says the message is at fault, so it is retried.
+  if (status === undefined || status >= 500 || (status >= 200 && status < 300) || e.$fault === 'server') return make('ERR_BRIDGE_UPSTREAM_UNAVAILABLE', true);
   return make('ERR_BRIDGE_UPSTREAM_REJECTED', false);
 }
 

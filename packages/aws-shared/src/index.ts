@@ -10,3 +10,4 @@ export { fifoFields, type FifoFields, type FifoGroupBy } from './fifo-fields.js'
 export { messageAttributes, type StringAttribute } from './message-attributes.js';
 export { parseAwsUri, type AwsUri } from './parse-aws-uri.js';
 export { TargetBatcher, settle, type PendingEntry, type TargetBatcherOptions } from './target-batcher.js';
+export { readBatchResult, type BatchFailure } from './batch-result.js';

@@ -1,5 +1,5 @@
 import { GetTopicAttributesCommand, PublishBatchCommand, SNSClient, type PublishBatchRequestEntry, type SNSClientConfig } from '@aws-sdk/client-sns';
-import { AwsBatchPublisher, classifyAwsError, encodeMessage, fifoFields, missingRegionError, settle, type PendingEntry, type TargetBatcherOptions } from '@pg-event-bridge/aws-shared';
+import { AwsBatchPublisher, classifyAwsError, encodeMessage, fifoFields, missingRegionError, readBatchResult, settle, type PendingEntry, type TargetBatcherOptions } from '@pg-event-bridge/aws-shared';
 import { BridgeError, type BridgeEvent, type Publisher, type Target } from '@pg-event-bridge/core';
 import { SNS_MAX_BATCH_ENTRIES, SNS_MAX_MESSAGE_BYTES, resolveSnsOptions, type ResolvedSnsOptions, type SnsPublisherOptions } from './sns-options.js';
 
@@ -98,19 +98,18 @@ class SnsPublisher extends AwsBatchPublisher<SNSClient, SNSClientConfig, SnsEntr
       await this.failBatch(arn, batch, classifyAwsError('sns', `PublishBatch to ${arn}`, raw));
       return;
     }
-    const failed = new Map((result.Failed ?? []).map((f) => [f.Id, f]));
-    const succeeded = new Set((result.Successful ?? []).map((s) => s.Id));
+    const { accepted, failed } = readBatchResult(result);
     batch.forEach((pending, i) => {
       const id = `m${i}`;
       const failure = failed.get(id);
       if (failure) {
-        const permanent = failure.SenderFault === true;
-        const code = failure.Code === 'NotFound' ? 'ERR_BRIDGE_TARGET_MISSING' : 'ERR_BRIDGE_UPSTREAM_REJECTED';
-        settle(pending, new BridgeError(code, `[sns] SNS refused event ${pending.entry.event.id} for ${arn}: ${failure.Code ?? 'Error'}: ${failure.Message ?? 'no message'}`, { retryable: !permanent }));
-      } else if (succeeded.has(id)) {
+        const permanent = failure.senderFault;
+        const code = failure.code === 'NotFound' ? 'ERR_BRIDGE_TARGET_MISSING' : 'ERR_BRIDGE_UPSTREAM_REJECTED';
+        settle(pending, new BridgeError(code, `[sns] SNS refused event ${pending.entry.event.id} for ${arn}: ${failure.code}: ${failure.message}`, { retryable: !permanent }));
+      } else if (accepted.has(id)) {
         settle(pending);
       } else {
-        settle(pending, new BridgeError('ERR_BRIDGE_UPSTREAM_UNAVAILABLE', `[sns] PublishBatch to ${arn} returned no result for event ${pending.entry.event.id}`, { retryable: true }));
+        settle(pending, new BridgeError('ERR_BRIDGE_UPSTREAM_UNAVAILABLE', `[sns] PublishBatch to ${arn} returned no message id for event ${pending.entry.event.id}`, { retryable: true }));
       }
     });
   }

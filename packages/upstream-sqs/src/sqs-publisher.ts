@@ -1,5 +1,5 @@
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SendMessageBatchCommand, SQSClient, type SendMessageBatchRequestEntry, type SQSClientConfig } from '@aws-sdk/client-sqs';
-import { AwsBatchPublisher, classifyAwsError, encodeBody, encodeMessage, fifoFields, missingRegionError, settle, type PendingEntry, type TargetBatcherOptions } from '@pg-event-bridge/aws-shared';
+import { AwsBatchPublisher, classifyAwsError, encodeBody, encodeMessage, fifoFields, missingRegionError, readBatchResult, settle, type PendingEntry, type TargetBatcherOptions } from '@pg-event-bridge/aws-shared';
 import { BridgeError, type BridgeEvent, type Publisher, type Target } from '@pg-event-bridge/core';
 import { SQS_MAX_BATCH_ENTRIES, resolveSqsOptions, type ResolvedSqsOptions, type SqsPublisherOptions } from './sqs-options.js';
 
@@ -122,21 +122,20 @@ class SqsPublisher extends AwsBatchPublisher<SQSClient, SQSClientConfig, SqsEntr
       await this.failBatch(name, batch, error);
       return;
     }
-    const failed = new Map((result.Failed ?? []).map((f) => [f.Id, f]));
-    const succeeded = new Set((result.Successful ?? []).map((s) => s.Id));
+    const { accepted, failed } = readBatchResult(result);
     const resend: PendingEntry<SqsEntry>[] = [];
     batch.forEach((pending, i) => {
       const id = `m${i}`;
       const failure = failed.get(id);
-      if (failure?.Code === 'InvalidMessageContents' && encodeBody(pending.entry.event.body, true).encoding !== 'utf8' && !pending.entry.request.MessageAttributes?.body_encoding) {
+      if (failure?.code === 'InvalidMessageContents' && encodeBody(pending.entry.event.body, true).encoding !== 'utf8' && !pending.entry.request.MessageAttributes?.body_encoding) {
         this.#bmpOnly = true;
         resend.push(pending);
       } else if (failure) {
-        settle(pending, new BridgeError('ERR_BRIDGE_UPSTREAM_REJECTED', `[sqs] SQS refused event ${pending.entry.event.id} for ${JSON.stringify(name)}: ${failure.Code ?? 'Error'}: ${failure.Message ?? 'no message'}`, { retryable: failure.SenderFault !== true }));
-      } else if (succeeded.has(id)) {
+        settle(pending, new BridgeError('ERR_BRIDGE_UPSTREAM_REJECTED', `[sqs] SQS refused event ${pending.entry.event.id} for ${JSON.stringify(name)}: ${failure.code}: ${failure.message}`, { retryable: !failure.senderFault }));
+      } else if (accepted.has(id)) {
         settle(pending);
       } else {
-        settle(pending, new BridgeError('ERR_BRIDGE_UPSTREAM_UNAVAILABLE', `[sqs] SendMessageBatch to ${JSON.stringify(name)} returned no result for event ${pending.entry.event.id}`, { retryable: true }));
+        settle(pending, new BridgeError('ERR_BRIDGE_UPSTREAM_UNAVAILABLE', `[sqs] SendMessageBatch to ${JSON.stringify(name)} returned no message id for event ${pending.entry.event.id}`, { retryable: true }));
       }
     });
     // Refused for its characters: send again as base64 (it may then follow messages of its batch).
