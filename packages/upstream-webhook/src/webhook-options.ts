@@ -82,15 +82,17 @@ export function resolveWebhookOptions(options: WebhookPublisherOptions): Resolve
   if (o.maxPayloadBytes !== undefined && !isPositiveInteger(o.maxPayloadBytes)) problems.add('maxPayloadBytes', o.maxPayloadBytes, 'a positive integer');
   if (o.honorRetryAfter !== undefined && typeof o.honorRetryAfter !== 'boolean') problems.add('honorRetryAfter', o.honorRetryAfter, 'true or false');
   if (o.fetch !== undefined && typeof o.fetch !== 'function') problems.add('fetch', o.fetch, 'a fetch function');
-  if (o.userAgent !== undefined && (typeof o.userAgent !== 'string' || /[\r\n]/.test(o.userAgent))) problems.add('userAgent', o.userAgent, 'a single-line string');
-  if (o.defaultContentType !== undefined && (typeof o.defaultContentType !== 'string' || o.defaultContentType === '' || /[\r\n]/.test(o.defaultContentType))) problems.add('defaultContentType', o.defaultContentType, 'a MIME type such as "application/json"');
+  if (o.userAgent !== undefined && (typeof o.userAgent !== 'string' || /[^\t\x20-\x7e]/.test(o.userAgent))) problems.add('userAgent', o.userAgent, 'a single-line string of printable ASCII');
+  if (o.defaultContentType !== undefined && (typeof o.defaultContentType !== 'string' || o.defaultContentType === '' || /[^\x20-\x7e]/.test(o.defaultContentType))) problems.add('defaultContentType', o.defaultContentType, 'a MIME type such as "application/json"');
   const headers: Record<string, string> = {};
   if (o.headers !== undefined) {
     if (typeof o.headers !== 'object' || o.headers === null) problems.add('headers', o.headers, 'an object of header names to values');
     else {
       for (const [name, value] of Object.entries(o.headers)) {
         if (!headerName.test(name)) problems.add(`headers[${JSON.stringify(name)}]`, name, 'a valid header name');
-        else if (typeof value !== 'string' || /[\r\n\0]/.test(value)) problems.add(`headers.${name}`, '<hidden>', 'a single-line string');
+        // fetch refuses control characters and anything past U+00FF in a header (a TypeError on
+        // every request, which would be retried forever).
+        else if (typeof value !== 'string' || /[^\t\x20-\x7e\x80-\xff]/.test(value)) problems.add(`headers.${name}`, '<hidden>', 'a single-line string of printable ASCII (or Latin-1)');
         else headers[name.toLowerCase()] = value;
       }
     }

@@ -246,3 +246,25 @@ describe('webhook publisher with hostile event fields', () => {
     });
   }
 });
+
+describe('webhook options that fetch would refuse on every request', () => {
+  const bad: Array<[string, WebhookPublisherOptions]> = [
+    ['a header value past U+00FF', { headers: { 'X-Team': '日本' } }],
+    ['a header value with NUL', { headers: { 'X-Team': 'a\0b' } }],
+    ['a header value with a control character', { headers: { 'X-Team': 'a\u0007b' } }],
+    ['a user agent with non-ASCII', { userAgent: 'bridge/ü' }],
+    ['a default content type with a tab', { defaultContentType: 'text/plain;\tcharset=utf-8\u0001' }],
+  ];
+  for (const [label, options] of bad) {
+    it(`refuses ${label} at once with ERR_BRIDGE_CONFIG, never showing header values`, () => {
+      let thrown: unknown;
+      try {
+        createWebhookPublisher(options);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toMatchObject({ code: 'ERR_BRIDGE_CONFIG' });
+      expect((thrown as Error).message).not.toContain('日本');
+    });
+  }
+});
