@@ -269,7 +269,8 @@ class MqttPublisher implements Publisher {
         connection.brokerMaxPacket = connack.properties?.maximumPacketSize;
         // MQTT 3.1.1 has no receive maximum: Mosquitto then keeps only 20 unacknowledged QoS 2
         // messages per client (its max_inflight_messages) and drops the rest, so stay within it.
-        connection.receiveMaximum = connack.properties?.receiveMaximum ?? (o.protocolVersion === 5 ? 65_535 : 20);
+        // A broker's 0 (which the spec forbids) would hold every publish back forever: at least 1.
+        connection.receiveMaximum = Math.max(1, connack.properties?.receiveMaximum ?? (o.protocolVersion === 5 ? 65_535 : 20));
         resolve();
       });
       client.once('close', () => {
