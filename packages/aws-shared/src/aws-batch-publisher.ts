@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { BridgeError, abortError, redactUri, silentLogger, type BridgeEvent, type Logger, type Publisher, type PublisherCapabilities, type PublisherContext, type PublishOptions, type Target } from '@pg-event-bridge/core';
 import { awsClientConfig, type AwsClientConfigShape, type AwsPublisherOptions } from './aws-publisher-options.js';
+import { limitResponseBytes } from './limit-response-bytes.js';
 import { TargetBatcher, settle, type PendingEntry, type TargetBatcherOptions } from './target-batcher.js';
 
 /** The resolved options {@link AwsBatchPublisher} reads. */
@@ -66,6 +67,7 @@ export abstract class AwsBatchPublisher<TClient extends { destroy(): void }, TCo
     const o = this.#options;
     this.#client = o.client ?? this.#newClient(awsClientConfig(o));
     this.#ownsClient = o.client === undefined;
+    if (this.#ownsClient) limitResponseBytes(this.name, this.#client, this.maxResponseBytes);
     this.logger.debug({ region: o.region, endpoint: o.endpoint && redactUri(o.endpoint), targets: context.targets.length, ...this.startLogFields() }, `[${this.name}] Starting`);
     if (o.checkTargets) {
       for (const target of context.targets) await this.checkTarget(target.name, context.signal);
@@ -107,6 +109,11 @@ export abstract class AwsBatchPublisher<TClient extends { destroy(): void }, TCo
       if (this.#ownsClient) this.#client?.destroy();
     })();
     return this.#stopping;
+  }
+
+  /** The longest HTTP response read; a longer one fails the call (retryable). @default 1 MiB */
+  protected get maxResponseBytes(): number {
+    return 1024 * 1024;
   }
 
   /** Refuses target names the upstream can never accept, before any client exists. */

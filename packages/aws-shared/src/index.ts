@@ -11,3 +11,4 @@ export { messageAttributes, type StringAttribute } from './message-attributes.js
 export { parseAwsUri, type AwsUri } from './parse-aws-uri.js';
 export { TargetBatcher, settle, type PendingEntry, type TargetBatcherOptions } from './target-batcher.js';
 export { readBatchResult, type BatchFailure } from './batch-result.js';
+export { limitResponseBytes } from './limit-response-bytes.js';

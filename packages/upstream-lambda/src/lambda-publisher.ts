@@ -66,6 +66,11 @@ class LambdaPublisher extends AwsBatchPublisher<LambdaClient, LambdaClientConfig
     return { invocationType: this.#options.invocationType };
   }
 
+  // A synchronous invocation answers with the function's result, up to Lambda's 6 MB.
+  protected override get maxResponseBytes(): number {
+    return 7 * 1024 * 1024;
+  }
+
   protected async checkTarget(name: string, signal: AbortSignal): Promise<void> {
     try {
       await this.client.send(new InvokeCommand({ FunctionName: name, InvocationType: 'DryRun' }), { abortSignal: signal });

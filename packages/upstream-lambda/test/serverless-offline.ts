@@ -105,10 +105,10 @@ export async function startServerlessOffline() {
     inboxOf: (name: string) => inboxOf(name.startsWith(functionPrefix) ? name : `${functionPrefix}${name}`),
     /** The serverless-offline log so far, for failure messages. */
     output,
-    /** A recorder function (record01..record24) no other test used, with its inbox. */
+    /** A recorder function (record01..record64) no other test used, with its inbox. */
     provision(): TestTarget<ReceivedEnvelope> {
       pool += 1;
-      if (pool > 24) throw new Error('test/fixtures/serverless.js defines 24 recorder functions; add more');
+      if (pool > 64) throw new Error('test/fixtures/serverless.js defines 64 recorder functions; add more');
       const name = `${functionPrefix}record${String(pool).padStart(2, '0')}`;
       return { target: { kind: 'function', name }, inbox: inboxOf(name), dispose: async () => undefined };
     },
