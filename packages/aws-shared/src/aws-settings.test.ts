@@ -33,7 +33,9 @@ describe('readAwsSettings', () => {
   });
 
   it('documents every key it reads', () => {
-    expect(awsSettingDocs.map((d) => d.key).sort()).toEqual(['access_key_id', 'profile', 'region', 'secret_access_key', 'session_token']);
+    expect(awsSettingDocs.map((d) => d.key).sort()).toEqual(['access_key_id', 'connect_timeout_ms', 'profile', 'region', 'request_timeout_ms', 'secret_access_key', 'session_token', 'stop_timeout_ms']);
+    const config = section('aws://eu-west-2', { connect_timeout_ms: '700', request_timeout_ms: '900', stop_timeout_ms: '100' });
+    expect(readAwsSettings(config, new SettingsReader(config))).toMatchObject({ connectTimeoutMs: 700, requestTimeoutMs: 900, stopTimeoutMs: 100 });
   });
 });
 

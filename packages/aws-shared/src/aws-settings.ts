@@ -8,6 +8,9 @@ export const awsSettingDocs: readonly SettingDoc[] = [
   { key: 'access_key_id', description: 'Static access key id (with secret_access_key). Without it the SDK chain applies: environment, profile, SSO, container or instance role.' },
   { key: 'secret_access_key', description: 'Static secret access key (never logged).' },
   { key: 'session_token', description: 'Session token of temporary credentials (never logged).' },
+  { key: 'connect_timeout_ms', description: 'Longest time to open a connection to AWS, in ms.', default: '5000' },
+  { key: 'request_timeout_ms', description: 'Longest time for one HTTP request, response included, in ms; then the SDK retries (3 attempts in all).', default: '30000 (Lambda: 120000)' },
+  { key: 'stop_timeout_ms', description: 'How long stopping waits for requests in flight before aborting them, in ms.', default: '10000' },
 ];
 
 /** What {@link readAwsSettings} returns: the connection options of an AWS publisher. */
@@ -16,6 +19,9 @@ export interface AwsConnectionSettings {
   readonly endpoint: string | undefined;
   readonly credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined;
   readonly profile: string | undefined;
+  readonly connectTimeoutMs: number | undefined;
+  readonly requestTimeoutMs: number | undefined;
+  readonly stopTimeoutMs: number | undefined;
 }
 
 /**
@@ -42,5 +48,13 @@ export function readAwsSettings(config: Pick<UpstreamConfig, 'name' | 'uri' | 'e
   }
   const credentials = accessKeyId === undefined || secretAccessKey === undefined ? undefined : { accessKeyId, secretAccessKey, ...(sessionToken !== undefined && { sessionToken }) };
   const region = uri.endpoint !== undefined ? (read.string('region') ?? config.env?.AWS_REGION ?? config.env?.AWS_DEFAULT_REGION ?? 'us-east-1') : (read.string('region') ?? uri.region);
-  return { region, endpoint: uri.endpoint, credentials, profile: read.string('profile') };
+  return {
+    region,
+    endpoint: uri.endpoint,
+    credentials,
+    profile: read.string('profile'),
+    connectTimeoutMs: read.integer('connect_timeout_ms', { min: 1, max: 3_600_000 }),
+    requestTimeoutMs: read.integer('request_timeout_ms', { min: 1, max: 3_600_000 }),
+    stopTimeoutMs: read.integer('stop_timeout_ms', { min: 1, max: 3_600_000 }),
+  };
 }

@@ -144,7 +144,7 @@ describe('lambdaUpstream (daemon kind awslambda)', () => {
   it('is kind awslambda with alias lambda and documents every setting it reads', () => {
     expect([lambdaUpstream.kind, lambdaUpstream.aliases, lambdaUpstream.targetKinds]).toEqual(['awslambda', ['lambda'], ['function']]);
     expect(lambdaUpstream.settings.map((s) => s.key).sort()).toEqual(
-      ['access_key_id', 'batch_size', 'check_targets', 'function_errors', 'invocation_type', 'max_invoke_payload_bytes', 'profile', 'region', 'secret_access_key', 'session_token'].sort(),
+      ['access_key_id', 'batch_size', 'check_targets', 'function_errors', 'invocation_type', 'max_invoke_payload_bytes', 'profile', 'region', 'secret_access_key', 'session_token', 'connect_timeout_ms', 'request_timeout_ms', 'stop_timeout_ms'].sort(),
     );
   });
 

@@ -11,6 +11,7 @@ function parseSettings(config: UpstreamConfig): RedisPublisherOptions {
     separator: read.string('separator'),
     streamMaxLen: read.integer('stream_max_len', { min: 1 }),
     maxPayloadBytes: read.integer('max_payload_bytes', { min: 1 }),
+    commandTimeoutMs: read.integer('command_timeout_ms', { min: 1 }),
     redisOptions: { ...(username ? { username } : {}), ...(password ? { password } : {}) },
   };
   read.throwIfAny();
@@ -19,7 +20,7 @@ function parseSettings(config: UpstreamConfig): RedisPublisherOptions {
 
 /**
  * The daemon's `kind=redis` upstream: `topic:<name>` (pub/sub, at-most-once) and
- * `stream:<name>` (XADD, durable). Reads `separator`, `stream_max_len`, `max_payload_bytes` and
+ * `stream:<name>` (XADD, durable). Reads `separator`, `stream_max_len`, `max_payload_bytes`, `command_timeout_ms` and
  * `username`/`password` (which override the URI's).
  */
 export const redisUpstream: UpstreamDefinition = Object.freeze({
@@ -30,6 +31,7 @@ export const redisUpstream: UpstreamDefinition = Object.freeze({
     { key: 'separator', description: 'Between pub/sub channel name and routing key', default: '.' },
     { key: 'stream_max_len', description: 'Trim streams with XADD MAXLEN ~ <n>', default: 'no trimming' },
     { key: 'max_payload_bytes', description: 'Largest body forwarded; larger ones are dead-lettered', default: String(REDIS_MAX_BULK_BYTES) },
+    { key: 'command_timeout_ms', description: 'Longest wait for one command\'s reply, in ms; then the publish is retried on a new connection', default: '5000' },
     { key: 'username', description: 'ACL user (overrides the one in the URI)' },
     { key: 'password', description: 'Password (overrides the one in the URI). Never logged' },
   ],

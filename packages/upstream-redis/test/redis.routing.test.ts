@@ -117,7 +117,7 @@ describe('redisUpstream (daemon kind)', () => {
   it('documents every setting it reads', () => {
     expect(redisUpstream.kind).toBe('redis');
     expect(redisUpstream.targetKinds).toEqual(['topic', 'stream']);
-    expect(redisUpstream.settings.map((s) => s.key).sort()).toEqual(['max_payload_bytes', 'password', 'separator', 'stream_max_len', 'username']);
+    expect(redisUpstream.settings.map((s) => s.key).sort()).toEqual(['command_timeout_ms', 'max_payload_bytes', 'password', 'separator', 'stream_max_len', 'username']);
   });
 
   it('builds a working publisher from settings', async () => {

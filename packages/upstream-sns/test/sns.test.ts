@@ -142,7 +142,7 @@ describe('snsUpstream (daemon kind awssns)', () => {
   it('is kind awssns with alias sns and documents every setting it reads', () => {
     expect([snsUpstream.kind, snsUpstream.aliases, snsUpstream.targetKinds]).toEqual(['awssns', ['sns'], ['topic']]);
     expect(snsUpstream.settings.map((s) => s.key).sort()).toEqual(
-      ['access_key_id', 'check_targets', 'fifo_group_by', 'max_batch_size', 'max_concurrent_batches', 'profile', 'region', 'secret_access_key', 'session_token'].sort(),
+      ['access_key_id', 'check_targets', 'fifo_group_by', 'max_batch_size', 'max_concurrent_batches', 'profile', 'region', 'secret_access_key', 'session_token', 'connect_timeout_ms', 'request_timeout_ms', 'stop_timeout_ms'].sort(),
     );
   });
 

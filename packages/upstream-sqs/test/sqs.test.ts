@@ -107,7 +107,7 @@ describe('sqsUpstream (daemon kind awssqs)', () => {
   it('is kind awssqs with alias sqs and documents every setting it reads', () => {
     expect([sqsUpstream.kind, sqsUpstream.aliases, sqsUpstream.targetKinds]).toEqual(['awssqs', ['sqs'], ['queue']]);
     expect(sqsUpstream.settings.map((s) => s.key).sort()).toEqual(
-      ['access_key_id', 'check_targets', 'fifo_group_by', 'max_batch_size', 'max_concurrent_batches', 'max_message_bytes', 'profile', 'region', 'secret_access_key', 'session_token'].sort(),
+      ['access_key_id', 'check_targets', 'fifo_group_by', 'max_batch_size', 'max_concurrent_batches', 'max_message_bytes', 'profile', 'region', 'secret_access_key', 'session_token', 'connect_timeout_ms', 'request_timeout_ms', 'stop_timeout_ms'].sort(),
     );
   });
 
