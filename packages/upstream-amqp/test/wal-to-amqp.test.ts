@@ -85,8 +85,10 @@ describe('WAL to RabbitMQ', () => {
         { name: 'name', value: 'Ada' },
         { name: 'profile', value: '{"tier": "gold|x"}' },
       ],
+      // The commit time: the WAL source asks wal2json for include-timestamp.
+      timestamp: expect.any(String),
     });
-    expect(bodies(messages)[3]).toEqual({ action: 'D', schema: 'public', table: b, identity: [{ name: 'id', value: 10 }] });
+    expect(bodies(messages)[3]).toEqual({ action: 'D', schema: 'public', table: b, identity: [{ name: 'id', value: 10 }], timestamp: expect.any(String) });
     // Ids: <transaction LSN>/<index>; the second transaction's two changes share the LSN.
     const ids = messages.map((m) => m.headers['x-event-id']!);
     expect(ids[1]!.split('/').slice(0, 2)).toEqual(ids[2]!.split('/').slice(0, 2));
