@@ -42,6 +42,13 @@ export interface MqttPublisherOptions {
   /** How long {@link Publisher.stop} waits for unacknowledged publishes before closing, in ms. @default 5000 */
   readonly stopTimeoutMs?: number;
   /**
+   * How long a QoS 1/2 publish may wait for the broker's PUBACK/PUBCOMP, in ms. Past it the
+   * connection is dropped, so that publish and every later unacknowledged one fail (retryable)
+   * and are resent in order on a new connection: a broker that keeps the connection alive but
+   * stops acknowledging cannot hold the stream forever. @default 30000
+   */
+  readonly ackTimeoutMs?: number;
+  /**
    * Extra mqtt.js options (TLS `ca`/`cert`/`key`, `rejectUnauthorized`, websocket options...).
    * `reconnectPeriod`, `clean` and the credentials are managed by the publisher and ignored here.
    */
@@ -63,6 +70,7 @@ export interface ResolvedMqttOptions {
   readonly connectTimeoutMs: number;
   readonly keepaliveSeconds: number;
   readonly stopTimeoutMs: number;
+  readonly ackTimeoutMs: number;
   readonly clientOptions: Partial<IClientOptions>;
 }
 
@@ -120,6 +128,8 @@ export function resolveMqttOptions(options: MqttPublisherOptions = {}): Resolved
   if (!positiveInteger(keepaliveSeconds) || keepaliveSeconds > 65_535) {
     problems.push(`keepaliveSeconds must be an integer from 1 to 65535 (got ${JSON.stringify(keepaliveSeconds)})`);
   }
+  const ackTimeoutMs = options.ackTimeoutMs ?? 30_000;
+  if (!positiveInteger(ackTimeoutMs)) problems.push(`ackTimeoutMs must be a positive integer (got ${JSON.stringify(ackTimeoutMs)})`);
   const stopTimeoutMs = options.stopTimeoutMs ?? 5_000;
   if (typeof stopTimeoutMs !== 'number' || !Number.isInteger(stopTimeoutMs) || stopTimeoutMs < 0) {
     problems.push(`stopTimeoutMs must be a non-negative integer (got ${JSON.stringify(stopTimeoutMs)})`);
@@ -150,6 +160,7 @@ export function resolveMqttOptions(options: MqttPublisherOptions = {}): Resolved
     connectTimeoutMs,
     keepaliveSeconds,
     stopTimeoutMs,
+    ackTimeoutMs,
     clientOptions: options.clientOptions ?? {},
   });
 }

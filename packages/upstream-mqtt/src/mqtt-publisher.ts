@@ -24,6 +24,8 @@ import { encodePublishPacket, type PublishPacket, type PublishProperties } from 
 
 interface Pending {
   fail(error: BridgeError): void;
+  /** When a QoS 1/2 publish went out (Date.now()); undefined until then, and for QoS 0. */
+  sentAt?: number;
 }
 
 interface Queued {
@@ -51,6 +53,10 @@ interface Connection {
   readonly pending: Set<Pending>;
   /** Batches a turn's packets into one socket write; null when the socket is out of reach. */
   cork?: TurnCork | null;
+  /** Why the publisher dropped the connection itself (no acknowledgement in time). */
+  dropped?: BridgeError;
+  /** Checks the oldest unacknowledged publish against ackTimeoutMs. */
+  sweeper?: NodeJS.Timeout;
 }
 
 // Fixed header (5) + topic length (2) + packet id (2) + properties length (4): a safe upper bound
@@ -170,12 +176,16 @@ class MqttPublisher implements Publisher {
       let sent = false;
       let unregister: (() => void) | undefined;
       const acknowledged = qos > 0;
-      const done = (error?: Error | null) => finish(error ? this.#publishError(error, topic) : undefined);
+      // A connection the publisher dropped (ackTimeoutMs) fails its publishes with that reason.
+      const done = (error?: Error | null) => finish(error ? (connection.dropped ?? this.#publishError(error, topic)) : undefined);
       const queued: Queued = {
         cancelled: false,
         send: () => {
           sent = true;
-          if (acknowledged) connection.unacknowledged += 1;
+          if (acknowledged) {
+            connection.unacknowledged += 1;
+            pending.sentAt = Date.now();
+          }
           const cork = turnCork(connection);
           cork?.hold();
           if (!bytes || !direct!(packet, bytes, done)) connection.client.publish(topic, event.body, { qos, retain, properties }, done);
@@ -195,7 +205,7 @@ class MqttPublisher implements Publisher {
         if (error) reject(error);
         else resolve();
       };
-      const pending: Pending = { fail: finish };
+      const pending: Pending = { fail: finish, sentAt: undefined };
       connection.pending.add(pending);
       if (signal) unregister = onAbort(signal, () => finish(abortError()));
       // MQTT 5 forbids more unacknowledged QoS 1/2 publishes than the broker's receive maximum
@@ -204,6 +214,24 @@ class MqttPublisher implements Publisher {
       if (!acknowledged || (connection.queued.length === 0 && connection.unacknowledged < connection.receiveMaximum)) queued.send();
       else connection.queued.push(queued);
     });
+  }
+
+  /**
+   * Publishes are acknowledged in the order sent, so only the oldest unacknowledged one is
+   * checked: past ackTimeoutMs the connection is dropped, failing it and every later one.
+   */
+  #sweep(connection: Connection): void {
+    let oldest: Pending | undefined;
+    for (const pending of connection.pending) {
+      if (pending.sentAt !== undefined) oldest = pending;
+      break;
+    }
+    if (!oldest || Date.now() - oldest.sentAt! <= this.#options.ackTimeoutMs || connection.dropped) return;
+    connection.dropped = unavailable(`No acknowledgement from ${this.#options.redactedUrl} within ${this.#options.ackTimeoutMs} ms (ackTimeoutMs); reconnecting`);
+    this.#logger.warn({ url: this.#options.redactedUrl, ackTimeoutMs: this.#options.ackTimeoutMs }, '[mqtt] Broker stopped acknowledging; dropping the connection');
+    // The next publish opens a new connection, even before this one reports 'close'.
+    if (this.#connection === connection) this.#connection = undefined;
+    connection.client.end(true);
   }
 
   #sendQueued(connection: Connection): void {
@@ -271,16 +299,21 @@ class MqttPublisher implements Publisher {
         // messages per client (its max_inflight_messages) and drops the rest, so stay within it.
         // A broker's 0 (which the spec forbids) would hold every publish back forever: at least 1.
         connection.receiveMaximum = Math.max(1, connack.properties?.receiveMaximum ?? (o.protocolVersion === 5 ? 65_535 : 20));
+        connection.sweeper = setInterval(() => this.#sweep(connection), Math.min(1_000, Math.max(20, o.ackTimeoutMs / 10)));
+        connection.sweeper.unref();
         resolve();
       });
       client.once('close', () => {
         const wasAlive = connection.alive;
         connection.alive = false;
         connection.closed = true;
+        clearInterval(connection.sweeper);
         if (this.#connection === connection) this.#connection = undefined;
-        const error = wasAlive
-          ? unavailable(`Connection to ${o.redactedUrl} lost`, lastError)
-          : unavailable(`Could not connect to ${o.redactedUrl}${lastError ? '' : ' (connection closed or timed out)'}`, lastError);
+        const error =
+          connection.dropped ??
+          (wasAlive
+            ? unavailable(`Connection to ${o.redactedUrl} lost`, lastError)
+            : unavailable(`Could not connect to ${o.redactedUrl}${lastError ? '' : ' (connection closed or timed out)'}`, lastError));
         reject(error);
         for (const pending of [...connection.pending]) pending.fail(error);
         if (wasAlive && this.#state === 'running') this.#logger.warn({ err: error, url: o.redactedUrl }, '[mqtt] Connection lost; reconnecting on the next publish');

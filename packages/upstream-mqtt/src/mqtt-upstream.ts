@@ -17,6 +17,7 @@ function parseSettings(config: UpstreamConfig): MqttPublisherOptions {
     separator: read.string('separator'),
     maxPayloadBytes: read.integer('max_payload_bytes', { min: 1 }),
     keepaliveSeconds: read.integer('keepalive'),
+    ackTimeoutMs: read.integer('ack_timeout_ms', { min: 1 }),
   };
   read.throwIfAny();
   return options;
@@ -25,7 +26,7 @@ function parseSettings(config: UpstreamConfig): MqttPublisherOptions {
 /**
  * The daemon's `kind=mqtt` upstream. Reads `username`/`password` (pg-event-proxy generation 1's
  * `USERNAME`/`PASSWORD`), `protocol_version`, `qos`, `retain`, `separator`, `client_id`,
- * `max_payload_bytes` and `keepalive`.
+ * `max_payload_bytes`, `keepalive` and `ack_timeout_ms`.
  */
 export const mqttUpstream: UpstreamDefinition = Object.freeze({
   kind: 'mqtt',
@@ -41,6 +42,7 @@ export const mqttUpstream: UpstreamDefinition = Object.freeze({
     { key: 'client_id', description: 'MQTT client id', default: 'pg-event-bridge-<random>' },
     { key: 'max_payload_bytes', description: 'Largest body forwarded; larger ones are dead-lettered', default: String(MQTT_PROTOCOL_MAX_BYTES) },
     { key: 'keepalive', description: 'Keep-alive interval in seconds', default: '30' },
+    { key: 'ack_timeout_ms', description: 'Longest wait for a PUBACK/PUBCOMP, in ms; then the connection is dropped and the publishes resent', default: '30000' },
   ],
   create(config: UpstreamConfig): Publisher {
     return createMqttPublisher(parseSettings(config));

@@ -12,11 +12,14 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function fakeBroker(connackProperties: number[], beforeEachAck: number[] = []): Promise<{ url: string; published: string[] }> {
+async function fakeBroker(connackProperties: number[], beforeEachAck: number[] = [], silentConnections = 0): Promise<{ url: string; published: string[] }> {
   const published: string[] = [];
   const sockets = new Set<Socket>();
+  let connections = 0;
   const server: Server = createServer((socket) => {
     sockets.add(socket);
+    // The first `silentConnections` connections answer pings but never acknowledge a publish.
+    const silent = connections++ < silentConnections;
     let buffer = Buffer.alloc(0);
     socket.on('error', () => undefined);
     socket.on('data', (chunk: Buffer) => {
@@ -42,7 +45,7 @@ async function fakeBroker(connackProperties: number[], beforeEachAck: number[] =
           const topicLength = packet.readUInt16BE(0);
           published.push(packet.subarray(2, 2 + topicLength).toString());
           const id = packet.subarray(2 + topicLength, 4 + topicLength);
-          socket.write(Buffer.from([...beforeEachAck, 0x40, 0x02, id[0]!, id[1]!]));
+          if (!silent) socket.write(Buffer.from([...beforeEachAck, 0x40, 0x02, id[0]!, id[1]!]));
         }
         if (type === 12) socket.write(Buffer.from([0xd0, 0x00]));
         if (type === 14) socket.end();
@@ -76,5 +79,18 @@ describe('mqtt publisher against a broker announcing odd CONNACK properties', ()
     await publisher.start({ logger: silentLogger, targets: [{ kind: 'topic', name: 'odd' }], signal: new AbortController().signal });
     for (const key of ['a', 'b', 'c']) await publisher.publish({ kind: 'topic', name: 'odd' }, makeEvent({ routingKey: key }));
     expect(broker.published).toEqual(['odd.a', 'odd.b', 'odd.c']);
+  }, 10_000);
+
+  it('drops a connection whose broker stops acknowledging after ackTimeoutMs, failing the publish (retryable), and the resend goes through', async () => {
+    const broker = await fakeBroker([], [], 1);
+    const publisher = createMqttPublisher({ url: broker.url, protocolVersion: 5, qos: 1, connectTimeoutMs: 2_000, ackTimeoutMs: 300 });
+    cleanups.push(() => publisher.stop());
+    await publisher.start({ logger: silentLogger, targets: [{ kind: 'topic', name: 'odd' }], signal: new AbortController().signal });
+    const began = Date.now();
+    const error = await publisher.publish({ kind: 'topic', name: 'odd' }, makeEvent({ routingKey: 'a' })).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ERR_BRIDGE_UPSTREAM_UNAVAILABLE', retryable: true, message: expect.stringContaining('ackTimeoutMs') });
+    expect(Date.now() - began).toBeLessThan(300 + 1_500);
+    await publisher.publish({ kind: 'topic', name: 'odd' }, makeEvent({ routingKey: 'a' }));
+    expect(broker.published).toEqual(['odd.a', 'odd.a']);
   }, 10_000);
 });

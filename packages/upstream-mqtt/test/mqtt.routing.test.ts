@@ -83,7 +83,7 @@ describe('mqttUpstream (daemon kind)', () => {
   it('documents every setting it reads', () => {
     expect(mqttUpstream.kind).toBe('mqtt');
     expect(mqttUpstream.targetKinds).toEqual(['topic']);
-    expect(mqttUpstream.settings.map((s) => s.key).sort()).toEqual(['client_id', 'keepalive', 'max_payload_bytes', 'password', 'protocol_version', 'qos', 'retain', 'separator', 'username'].sort());
+    expect(mqttUpstream.settings.map((s) => s.key).sort()).toEqual(['ack_timeout_ms', 'client_id', 'keepalive', 'max_payload_bytes', 'password', 'protocol_version', 'qos', 'retain', 'separator', 'username'].sort());
   });
 
   it('accepts pg-event-proxy generation-1 USERNAME/PASSWORD as settings and a tcp:// URI', async () => {
