@@ -58,7 +58,7 @@ describe('resolveAmqpOptions', () => {
     expect(error.message).toBe(
       [
         '[amqp] Invalid options:',
-        '  - unknown option "deliverymode"; known options: url, connection, deliveryMode, mandatory, maxPayloadBytes, tls, heartbeatSeconds, connectTimeoutMs, stopTimeoutMs',
+        '  - unknown option "deliverymode"; known options: url, connection, deliveryMode, mandatory, maxPayloadBytes, tls, heartbeatSeconds, connectTimeoutMs, stopTimeoutMs, confirmTimeoutMs',
         '  - deliveryMode 3 is not a delivery mode; use 1 (or "non-persistent") or 2 (or "persistent")',
         '  - mandatory "yes" is not true or false',
         '  - maxPayloadBytes -1 is not a whole number from 1 to 536870912',

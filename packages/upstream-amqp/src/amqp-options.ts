@@ -38,6 +38,13 @@ export interface AmqpPublisherOptions {
   readonly connectTimeoutMs?: number;
   /** How long `stop()` waits for unconfirmed messages, then for the connection to close. @default 5000 */
   readonly stopTimeoutMs?: number;
+  /**
+   * How long a message may wait for its publisher confirm. Past it the channel (and a connection
+   * the publisher opened) is dropped, that message and every later unconfirmed one fail
+   * (retryable) and are resent in order: a broker that keeps heartbeating but stops confirming
+   * cannot hold the stream forever. @default 30000
+   */
+  readonly confirmTimeoutMs?: number;
 }
 
 /** Validated options with defaults applied. */
@@ -51,6 +58,7 @@ export interface ResolvedAmqpOptions {
   readonly mandatory: boolean;
   readonly maxPayloadBytes: number;
   readonly stopTimeoutMs: number;
+  readonly confirmTimeoutMs: number;
 }
 
 /** How {@link resolveAmqpOptions} words its error (the daemon names its ini keys instead of options). */
@@ -63,7 +71,7 @@ export interface AmqpOptionNaming {
   readonly problems?: readonly string[];
 }
 
-const knownOptions = ['url', 'connection', 'deliveryMode', 'mandatory', 'maxPayloadBytes', 'tls', 'heartbeatSeconds', 'connectTimeoutMs', 'stopTimeoutMs'];
+const knownOptions = ['url', 'connection', 'deliveryMode', 'mandatory', 'maxPayloadBytes', 'tls', 'heartbeatSeconds', 'connectTimeoutMs', 'stopTimeoutMs', 'confirmTimeoutMs'];
 const queryParameters = ['heartbeat', 'connection_timeout', 'frame_max', 'channel_max'];
 // RabbitMQ's hard ceiling for max_message_size.
 const brokerMaxBytes = 512 * 1024 * 1024;
@@ -101,6 +109,7 @@ export function resolveAmqpOptions(options: AmqpPublisherOptions, naming: AmqpOp
   if (options.mandatory !== undefined && typeof options.mandatory !== 'boolean') problem('mandatory', options.mandatory, 'is not true or false');
   const maxPayloadBytes = int('maxPayloadBytes', 16 * 1024 * 1024, 1, brokerMaxBytes);
   const stopTimeoutMs = int('stopTimeoutMs', 5000, 0, 3_600_000);
+  const confirmTimeoutMs = int('confirmTimeoutMs', 30_000, 1, 3_600_000);
   const heartbeatSeconds = int('heartbeatSeconds', undefined, 0, 65_535);
   const connectTimeoutMs = int('connectTimeoutMs', undefined, 1, 3_600_000);
 
@@ -141,7 +150,7 @@ export function resolveAmqpOptions(options: AmqpPublisherOptions, naming: AmqpOp
   }
 
   if (problems.length > 0) throw new BridgeError('ERR_BRIDGE_CONFIG', `${context}:\n  - ${problems.join('\n  - ')}`);
-  return Object.freeze({ connect, connection, display, deliveryMode, mandatory: options.mandatory ?? true, maxPayloadBytes, stopTimeoutMs });
+  return Object.freeze({ connect, connection, display, deliveryMode, mandatory: options.mandatory ?? true, maxPayloadBytes, stopTimeoutMs, confirmTimeoutMs });
 }
 
 /** Splits an AMQP URL into amqplib's connect fields; reports problems instead of throwing. */

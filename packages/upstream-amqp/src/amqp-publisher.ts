@@ -50,6 +50,8 @@ interface Pending {
   settled: boolean;
   /** The broker's basic.return reply: no queue received the message. */
   returned?: string;
+  /** When it was written (Date.now()), for confirmTimeoutMs. */
+  writtenAt?: number;
 }
 
 /** A confirm channel and the messages it has not confirmed yet. */
@@ -64,6 +66,8 @@ interface Link {
   full: boolean;
   /** Publishes pre-encoded frames, skipping amqplib's generic encoder; absent on other amqplib versions. */
   readonly raw: ReturnType<typeof rawPublisher>;
+  /** Checks the oldest unconfirmed message against confirmTimeoutMs. */
+  sweeper?: NodeJS.Timeout;
 }
 
 type State = 'created' | 'starting' | 'started' | 'stopping' | 'stopped';
@@ -90,6 +94,8 @@ export class AmqpPublisher implements Publisher {
   /** One 'abort' listener per signal and how many publishes share it (the engine passes one). */
   readonly #watched = new Map<AbortSignal, { count: number; readonly onAbort: () => void }>();
   #stopped: Promise<void> | undefined;
+  /** RabbitMQ blocked publishing (resource alarm): confirms are not expected meanwhile. */
+  #blocked = false;
 
   constructor(options: ResolvedAmqpOptions) {
     this.#options = options;
@@ -239,14 +245,27 @@ export class AmqpPublisher implements Publisher {
       socketOf(connection)?.destroy();
       if (this.#state !== 'stopping' && this.#state !== 'stopped') this.#logger.warn(fields, 'AMQP connection closed; the next publish reconnects');
     });
-    connection.on('blocked', (reason: string) => this.#logger.warn({ ...fields, reason }, 'RabbitMQ blocked publishing (resource alarm)'));
-    connection.on('unblocked', () => this.#logger.info(fields, 'RabbitMQ unblocked publishing'));
+    connection.on('blocked', (reason: string) => {
+      this.#blocked = true;
+      this.#logger.warn({ ...fields, reason }, 'RabbitMQ blocked publishing (resource alarm)');
+    });
+    connection.on('unblocked', () => {
+      this.#blocked = false;
+      // The wait for confirms starts again: a resource alarm is not a broker that stopped answering.
+      const now = Date.now();
+      for (const pending of this.#link?.unconfirmed ?? []) pending.writtenAt = now;
+      this.#logger.info(fields, 'RabbitMQ unblocked publishing');
+    });
     this.#connection = connection;
     return connection;
   }
 
   #attach(channel: ConfirmChannel): Link {
     const link: Link = { channel, unconfirmed: new Set(), closed: false, full: false, raw: rawPublisher(channel) };
+    const { confirmTimeoutMs } = this.#options;
+    link.sweeper = setInterval(() => this.#sweep(link), Math.min(1_000, Math.max(20, confirmTimeoutMs / 10)));
+    link.sweeper.unref();
+    channel.once('close', () => clearInterval(link.sweeper));
     // Runs before amqplib's own 'close' listener, which fails the unconfirmed callbacks: they must
     // see the link closed to tell a lost channel from a nack.
     channel.prependListener('close', () => {
@@ -293,6 +312,7 @@ export class AmqpPublisher implements Publisher {
   #write(link: Link, pending: Pending): void {
     const { event } = pending;
     const { mandatory, deliveryMode } = this.#options;
+    pending.writtenAt = Date.now();
     link.unconfirmed.add(pending);
     const fixed = { 'x-pg-channel': event.source, 'x-routing-key': event.routingKey, 'x-event-id': event.id };
     const headers = event.headers ? { ...event.headers, ...fixed } : fixed;
@@ -343,6 +363,40 @@ export class AmqpPublisher implements Publisher {
     if (!written) {
       link.full = true;
       this.#logger.debug({ upstream: 'amqp', queued: this.#queue.length }, 'AMQP write buffer full; waiting for drain');
+    }
+  }
+
+  /**
+   * The broker confirms in the order messages were written, so only the oldest unconfirmed one is
+   * checked. Past confirmTimeoutMs the link is given up: its unconfirmed and queued messages fail
+   * (retryable, resent in order by the engine) and the channel, or the connection the publisher
+   * opened, is dropped without waiting for a broker that stopped answering.
+   */
+  #sweep(link: Link): void {
+    if (link.closed || this.#blocked) return;
+    let oldest: Pending | undefined;
+    for (const pending of link.unconfirmed) {
+      oldest = pending;
+      break;
+    }
+    const { confirmTimeoutMs } = this.#options;
+    if (!oldest || Date.now() - oldest.writtenAt! <= confirmTimeoutMs) return;
+    link.closed = true;
+    clearInterval(link.sweeper);
+    if (this.#link === link) this.#link = undefined;
+    const error = new BridgeError('ERR_BRIDGE_UPSTREAM_UNAVAILABLE', `[amqp] No publisher confirm from ${this.#options.display} within ${confirmTimeoutMs} ms (confirmTimeoutMs) for event ${oldest.event.id}; reconnecting`, { retryable: true });
+    this.#logger.warn({ upstream: 'amqp', uri: this.#options.display, confirmTimeoutMs, unconfirmed: link.unconfirmed.size }, 'AMQP broker stopped confirming; dropping the channel');
+    for (const pending of [...link.unconfirmed]) {
+      this.#forget(link, pending);
+      this.#settle(pending, error);
+    }
+    this.#failQueued(error);
+    const owned = this.#options.connect ? this.#connection : undefined;
+    if (owned) {
+      this.#connection = undefined;
+      socketOf(owned)?.destroy();
+    } else {
+      link.channel.close().catch(noop);
     }
   }
 

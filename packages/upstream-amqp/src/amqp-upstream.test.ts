@@ -14,6 +14,7 @@ describe('amqpUpstream', () => {
       'heartbeat_seconds',
       'connect_timeout_ms',
       'stop_timeout_ms',
+      'confirm_timeout_ms',
       'username',
       'password',
     ]);
@@ -36,7 +37,7 @@ describe('amqpUpstream', () => {
     const message = (error as Error).message;
     expect(message.split('\n')).toEqual([
       '[upstream.local] Invalid amqp settings:',
-      '  - unknown key delivery_mdoe; amqp understands: delivery_mode, mandatory, max_payload_bytes, heartbeat_seconds, connect_timeout_ms, stop_timeout_ms, username, password',
+      '  - unknown key delivery_mdoe; amqp understands: delivery_mode, mandatory, max_payload_bytes, heartbeat_seconds, connect_timeout_ms, stop_timeout_ms, confirm_timeout_ms, username, password',
       '  - delivery_mode "3" is not 1, 2, non-persistent or persistent',
       '  - mandatory "maybe" is not true or false',
       '  - max_payload_bytes "1e6" is not a whole number',

@@ -9,6 +9,7 @@ const settings = [
   { key: 'heartbeat_seconds', description: 'AMQP heartbeat; a silent broker is detected after about two periods (0 disables)', default: '30' },
   { key: 'connect_timeout_ms', description: 'Give up a connection attempt after this long', default: '10000' },
   { key: 'stop_timeout_ms', description: 'On shutdown, how long to wait for unconfirmed messages', default: '5000' },
+  { key: 'confirm_timeout_ms', description: 'Longest wait for a publisher confirm; then the connection is dropped and the messages resent', default: '30000' },
   { key: 'username', description: "Replaces the user in uri (pg-event-proxy's USERNAME)" },
   { key: 'password', description: "Replaces the password in uri (pg-event-proxy's PASSWORD)" },
 ] as const;
@@ -20,6 +21,7 @@ const labels = {
   heartbeatSeconds: 'heartbeat_seconds',
   connectTimeoutMs: 'connect_timeout_ms',
   stopTimeoutMs: 'stop_timeout_ms',
+  confirmTimeoutMs: 'confirm_timeout_ms',
 };
 
 /**
@@ -77,6 +79,7 @@ export const amqpUpstream: UpstreamDefinition = Object.freeze({
       heartbeatSeconds: integer('heartbeat_seconds'),
       connectTimeoutMs: integer('connect_timeout_ms'),
       stopTimeoutMs: integer('stop_timeout_ms'),
+      confirmTimeoutMs: integer('confirm_timeout_ms'),
     };
     const context = `[upstream.${config.name}] Invalid amqp settings`;
     return new AmqpPublisher(resolveAmqpOptions(options, { labels, context, problems }));

@@ -172,6 +172,29 @@ describe('createAmqpPublisher against RabbitMQ', () => {
     expect(logger.text()).not.toMatch(/connection closed|FRAME/i);
   });
 
+  it('gives up a channel whose broker stops confirming after confirmTimeoutMs (retryable), and the next publish goes through on a new connection', async () => {
+    const queue = await provision('queue');
+    const proxy = await startFaultProxy({ target: { host: '127.0.0.1', port: 5672 } });
+    cleanups.push(() => proxy.close());
+    const publisher = createAmqpPublisher({ url: `amqp://guest:guest@127.0.0.1:${proxy.port}//`, confirmTimeoutMs: 300 });
+    cleanups.push(() => publisher.stop());
+    await publisher.start({ logger: silentLogger, targets: [queue.target], signal: new AbortController().signal });
+    await publisher.publish(queue.target, makeEvent({ body: 'before' }));
+    proxy.blackhole(true);
+    const began = Date.now();
+    const error = await failure(publisher.publish(queue.target, makeEvent({ body: 'unconfirmed' })));
+    expectCode(error, 'ERR_BRIDGE_UPSTREAM_UNAVAILABLE', true);
+    expect(error.message).toContain('confirmTimeoutMs');
+    expect(Date.now() - began).toBeLessThan(300 + 1_500);
+    proxy.blackhole(false);
+    await publisher.publish(queue.target, makeEvent({ body: 'after' }));
+    // The proxy lets through what it held once the blackhole ends: the failed message may arrive
+    // too (at-least-once; the engine resends it), but nothing is lost.
+    const bodies: string[] = [];
+    while (!bodies.includes('after')) bodies.push((await queue.inbox.take(1))[0]!.body.toString());
+    expect(bodies.filter((b) => b !== 'unconfirmed')).toEqual(['before', 'after']);
+  });
+
   it('connects to vhost "/" written as amqp://guest:guest@127.0.0.1:5672// and as %2F', async () => {
     const queue = await provision('queue');
     for (const url of ['amqp://guest:guest@127.0.0.1:5672//', 'amqp://guest:guest@127.0.0.1:5672/%2F']) {
