@@ -53,6 +53,8 @@ export interface AdversarialBridge {
   rss(): Promise<number>;
   /** Number of times the daemon process has exited on its own. */
   readonly exits: number;
+  /** Canaries that did not arrive in full. */
+  readonly canariesLost: number;
   /** Answers requests whose body contains `hostile:<mode>` with `answer`. */
   onHostile(mode: string, answer: HostileAnswer): void;
   /**
@@ -226,6 +228,7 @@ export async function startAdversarialBridge(options: AdversarialBridgeOptions =
     });
 
   let canaries = 0;
+  let canariesLost = 0;
   const bridge: AdversarialBridge = {
     id,
     postgres,
@@ -244,6 +247,9 @@ export async function startAdversarialBridge(options: AdversarialBridgeOptions =
     },
     get exits() {
       return exits;
+    },
+    get canariesLost() {
+      return canariesLost;
     },
     onHostile(mode, answer) {
       hostile.set(mode, answer);
@@ -264,6 +270,7 @@ export async function startAdversarialBridge(options: AdversarialBridgeOptions =
           if (!found) missing.push(`${text} via ${route} to ${target}`);
         }),
       );
+      if (missing.length > 0) canariesLost += 1;
       if (missing.length > 0) throw new Error(`canary ${token} did not arrive: ${missing.join('; ')}\n--- daemon output (tail) ---\n${output.slice(-4000)}`);
       return token;
     },

@@ -8,34 +8,64 @@ export interface AdversarialResult {
   readonly inputs: readonly string[];
   /** Times the daemon process exited on its own. Must be 0. */
   readonly daemonExits: number;
-  /** Canary events (sent after every input, through every source) that never arrived. Must be 0. */
+  /** Poison events neither delivered nor dead-lettered, and canaries that never arrived. Must be 0. */
   readonly eventsLost: number;
-  /** Attacks that worked: an escalation, a forged event delivered, a secret printed. Must be 0. */
+  /** Attacks that worked: an escalation, a forged event delivered, lost precision, memory that followed a hostile size. Must be 0. */
   readonly breaches: number;
   readonly seconds: number;
 }
 
+/** What {@link AdversarialResults.write} reads off the daemon under attack. */
+export interface AttackedDaemon {
+  readonly exits: number;
+  readonly canariesLost: number;
+}
+
 /**
- * Collects what a test file's cases did and writes it to adversarial/results/<file>.json, which
- * `pnpm test:faults`' report renders into docs/reliability.md.
+ * Counts what one test file's hostile inputs did, and writes it to adversarial/results/<file>.json,
+ * which `pnpm test:faults`' report renders into docs/reliability.md.
  */
 export class AdversarialResults {
   readonly #file: string;
-  readonly #results: AdversarialResult[] = [];
+  readonly #inputClass: string;
+  readonly #started = performance.now();
+  readonly #inputs: string[] = [];
+  #lost = 0;
+  #breaches = 0;
 
-  constructor(file: string) {
+  constructor(file: string, inputClass: string) {
     this.#file = file;
+    this.#inputClass = inputClass;
   }
 
-  add(result: AdversarialResult): void {
-    this.#results.push(result);
+  /** Records that `name` was tried. */
+  input(name: string): void {
+    this.#inputs.push(name);
+  }
+
+  /** Records events that were neither delivered nor dead-lettered. */
+  lost(count = 1): void {
+    this.#lost += count;
+  }
+
+  /** Records an attack that worked. */
+  breach(): void {
+    this.#breaches += 1;
+  }
+
+  async write(daemon: AttackedDaemon | undefined): Promise<void> {
+    if (this.#inputs.length === 0) return;
+    const result: AdversarialResult = {
+      inputClass: this.#inputClass,
+      inputs: this.#inputs,
+      daemonExits: daemon ? daemon.exits : -1,
+      eventsLost: this.#lost + (daemon?.canariesLost ?? 0),
+      breaches: this.#breaches,
+      seconds: Math.round((performance.now() - this.#started) / 100) / 10,
+    };
     console.info(`[measured] ${JSON.stringify(result)}`);
-  }
-
-  async write(): Promise<void> {
-    if (this.#results.length === 0) return;
     const dir = new URL('../results/', import.meta.url);
     await mkdir(dir, { recursive: true });
-    await writeFile(new URL(`${this.#file}.json`, dir), `${JSON.stringify({ date: new Date().toISOString(), results: this.#results }, null, 2)}\n`);
+    await writeFile(new URL(`${this.#file}.json`, dir), `${JSON.stringify({ date: new Date().toISOString(), results: [result] }, null, 2)}\n`);
   }
 }

@@ -9,12 +9,9 @@ import { AdversarialResults } from '../src/adversarial-results.js';
 // raw sockets. Each malformed one is answered 4xx (or the connection closed), and after each the
 // daemon is alive, answers /healthz, and a canary through every source reaches both targets.
 // The token itself is tested in packages/cli/test/daemon-http-token.test.ts.
-const results = new AdversarialResults('hostile-http');
+const results = new AdversarialResults('hostile-http', 'hostile HTTP on the metrics port');
 let bridge: AdversarialBridge;
 let port: number;
-const inputs: string[] = [];
-let lost = 0;
-const started = performance.now();
 
 beforeAll(async () => {
   bridge = await startAdversarialBridge();
@@ -22,8 +19,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  results.add({ inputClass: 'hostile HTTP on the metrics port', inputs, daemonExits: bridge?.exits ?? -1, eventsLost: lost, breaches: 0, seconds: Math.round((performance.now() - started) / 100) / 10 });
-  await results.write();
+  await results.write(bridge);
   await bridge?.stop();
 }, 30_000);
 
@@ -175,12 +171,9 @@ async function sendLargeBody(socket: Socket, bytes: number, chunked = false): Pr
 /** The daemon lives, answers /healthz, and a canary through every source still arrives. */
 async function assertBridgeWorks(what: string): Promise<void> {
   await bridge.assertAlive();
-  try {
-    await bridge.canary();
-  } catch (error) {
-    lost += 1;
-    throw new Error(`after ${what}: ${(error as Error).message}`);
-  }
+  await bridge.canary().catch((error: Error) => {
+    throw new Error(`after ${what}: ${error.message}`);
+  });
 }
 
 async function healthz(): Promise<number> {
@@ -194,7 +187,7 @@ describe('the metrics port under hostile HTTP', () => {
     it(`survives every ${klass} case, answering each 4xx where malformed, and keeps forwarding`, async () => {
       for (const testCase of cases) {
         const what = `${klass}: ${testCase.name}`;
-        inputs.push(what);
+        results.input(what);
         const answer = await exchange(testCase.send, testCase.timeoutMs);
         if (testCase.expect === '4xx') expect(answer.status, `${what}: ${answer.text.slice(0, 200)}`).toSatisfy((status: number | undefined) => status !== undefined && status >= 400 && status < 500);
         else if (typeof testCase.expect === 'number') expect(answer.status, `${what}: ${answer.text.slice(0, 200)}`).toBe(testCase.expect);
@@ -205,7 +198,7 @@ describe('the metrics port under hostile HTTP', () => {
   }
 
   it('still answers /healthz while 500 connections sit open without sending, and drops them', async () => {
-    inputs.push('slow and idle clients: 500 connections that never send');
+    results.input('slow and idle clients: 500 connections that never send');
     let closed = 0;
     const sockets = await Promise.all(
       Array.from({ length: 500 }, () => new Promise<Socket>((resolve) => {

@@ -7,13 +7,9 @@ import { AdversarialResults } from '../src/adversarial-results.js';
 // redirects. The first attempt of each message gets the hostile answer, later ones a plain 200
 // (or the same refusal, for permanent errors). The message must be delivered or dead-lettered,
 // the daemon's memory must stay flat, and every later event must arrive.
-const results = new AdversarialResults('hostile-responses');
+const results = new AdversarialResults('hostile-responses', 'oversized and slow webhook responses');
 let bridge: AdversarialBridge;
-const inputs: string[] = [];
-let lost = 0;
-let breaches = 0;
 let peakGrowth = 0;
-const started = performance.now();
 
 const mib = 1024 * 1024;
 
@@ -149,15 +145,14 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  results.add({ inputClass: 'oversized and slow webhook responses', inputs, daemonExits: bridge?.exits ?? -1, eventsLost: lost, breaches, seconds: Math.round((performance.now() - started) / 100) / 10 });
-  await results.write();
+  await results.write(bridge);
   console.info(`[measured] hostile responses: peak RSS growth ${Math.round(peakGrowth / mib)} MiB`);
   await bridge?.stop();
 }, 30_000);
 
 describe('hostile webhook responses', () => {
   it.each(cases)('$name: the message is $outcome, memory stays flat, later events arrive', async ({ mode, name, outcome }) => {
-    inputs.push(name);
+    results.input(name);
     const baseline = await bridge.rss();
     const marker = `hostile:${mode} ${bridge.id}`;
     let peak = baseline;
@@ -166,20 +161,15 @@ describe('hostile webhook responses', () => {
       await bridge.db.query(`SELECT events.send_message($1, $2, 'hostile', true)`, [bridge.channel, marker]);
       if (outcome === 'delivered') {
         const arrived = await bridge.arrival((a) => a.target === 'webhook' && a.body.includes(marker), 30_000);
-        if (!arrived) lost += 1;
+        if (!arrived) results.lost();
         expect(arrived, `${name}: never delivered\n${bridge.output().slice(-3000)}`).toBeDefined();
       }
       await bridge.assertAlive();
-      try {
-        await bridge.canary(30_000);
-      } catch (error) {
-        lost += 1;
-        throw error;
-      }
+      await bridge.canary(30_000);
       if (outcome === 'dead-lettered') {
         const letters = await bridge.deadLetters();
         const letter = letters.find((d) => d['upstream'] === 'hook' && String(d['payload']).includes(marker));
-        if (!letter) lost += 1;
+        if (!letter) results.lost();
         expect(letter, `${name}: not dead-lettered`).toBeDefined();
         // The stored reason is short: a prefix of the answer, not the answer.
         expect(String(letter!['error_message']).length).toBeLessThan(8 * 1024);
@@ -190,7 +180,7 @@ describe('hostile webhook responses', () => {
     const growth = peak - baseline;
     peakGrowth = Math.max(peakGrowth, growth);
     // A body of hundreds of MiB for one small event: what the daemon holds may not follow it.
-    if (growth > 64 * mib) breaches += 1;
+    if (growth > 64 * mib) results.breach();
     expect(Math.round(growth / mib), `${name}: RSS grew by ${Math.round(growth / mib)} MiB`).toBeLessThan(64);
   }, 90_000);
 });

@@ -7,14 +7,10 @@ import { AdversarialResults } from '../src/adversarial-results.js';
 // WAL targets while the daemon runs as a superuser. After every attack: the role is still not a
 // superuser, no forged event reached a WAL target, the daemon is alive and a canary sent through
 // every source reaches both targets.
-const results = new AdversarialResults('hostile-sql');
+const results = new AdversarialResults('hostile-sql', 'hostile SQL roles');
 let bridge: AdversarialBridge;
 let role: string;
 let evil: pg.Client;
-const inputs: string[] = [];
-let breaches = 0;
-let lost = 0;
-const started = performance.now();
 
 beforeAll(async () => {
   bridge = await startAdversarialBridge({
@@ -29,15 +25,14 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  results.add({ inputClass: 'hostile SQL roles', inputs, daemonExits: bridge?.exits ?? -1, eventsLost: lost, breaches, seconds: Math.round((performance.now() - started) / 100) / 10 });
-  await results.write();
+  await results.write(bridge);
   await evil?.end().catch(() => undefined);
   await bridge?.stop();
 }, 30_000);
 
 /** Runs `sql` as the attacker; resolves with the error message, or undefined when it succeeded. */
 async function attack(name: string, sql: string, values: unknown[] = []): Promise<string | undefined> {
-  inputs.push(name);
+  results.input(name);
   try {
     await evil.query(sql, values);
     return undefined;
@@ -54,23 +49,18 @@ async function isSuperuser(): Promise<boolean> {
 /** After an attack: no escalation, the daemon alive, a canary through every source. */
 async function afterAttack(): Promise<void> {
   if (await isSuperuser()) {
-    breaches += 1;
+    results.breach();
     await bridge.db.query(`ALTER ROLE ${role} NOSUPERUSER`);
     throw new Error(`${role} became a superuser`);
   }
   await bridge.assertAlive();
-  try {
-    await bridge.canary();
-  } catch (error) {
-    lost += 1;
-    throw error;
-  }
+  await bridge.canary();
 }
 
 /** Fails if any WAL target received a body containing `token`. Call after a canary went through. */
 function expectNoForgery(token: string): void {
   const forged = bridge.arrivals.filter((a) => (a.route === 'pgoutput' || a.route === 'wal2json') && a.body.includes(token));
-  if (forged.length > 0) breaches += 1;
+  if (forged.length > 0) results.breach();
   expect(forged.map((a) => `${a.target}/${a.route}: ${a.body.toString().slice(0, 120)}`)).toEqual([]);
 }
 

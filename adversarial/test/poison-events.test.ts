@@ -5,12 +5,8 @@ import { AdversarialResults } from '../src/adversarial-results.js';
 // Poison rows and payloads for every source, forwarded to RabbitMQ and a webhook by the daemon.
 // Each one must be delivered faithfully or dead-lettered, to each target; after each group the
 // daemon is alive and a canary sent through every source reaches both targets.
-const results = new AdversarialResults('poison-events');
+const results = new AdversarialResults('poison-events', 'poison rows and payloads');
 let bridge: AdversarialBridge;
-const inputs: string[] = [];
-let lost = 0;
-let breaches = 0;
-const started = performance.now();
 const upstreamOf: Record<Arrival['target'], string> = { amqp: 'rabbit', webhook: 'hook' };
 
 beforeAll(async () => {
@@ -25,8 +21,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  results.add({ inputClass: 'poison rows and payloads', inputs, daemonExits: bridge?.exits ?? -1, eventsLost: lost, breaches, seconds: Math.round((performance.now() - started) / 100) / 10 });
-  await results.write();
+  await results.write(bridge);
   await bridge?.stop();
 }, 30_000);
 
@@ -50,18 +45,13 @@ async function expectDeliveredOrDeadLettered(markers: readonly string[], routes:
       }
     }
   }
-  lost += missing.length;
+  results.lost(missing.length);
   expect(missing).toEqual([]);
 }
 
 async function canary(): Promise<void> {
   await bridge.assertAlive();
-  try {
-    await bridge.canary(30_000);
-  } catch (error) {
-    lost += 1;
-    throw error;
-  }
+  await bridge.canary(30_000);
 }
 
 describe('poison events', () => {
@@ -79,7 +69,7 @@ describe('poison events', () => {
       ['a key of control characters', `\u0001\u0002\u001b[31m|${m(9)}`],
     ] as const;
     for (const [name, payload] of payloads) {
-      inputs.push(`NOTIFY: ${name}`);
+      results.input(`NOTIFY: ${name}`);
       await bridge.db.query(`SELECT pg_notify($1, $2)`, [bridge.channel, payload]);
     }
     await canary();
@@ -103,7 +93,7 @@ describe('poison events', () => {
       ['a header name with spaces and a colon', `INSERT INTO events.outbox (channel, payload, headers) VALUES ($1, '${m(12)}', '{"bad name: x": "v"}')`],
     ];
     for (const [name, sql] of rows) {
-      inputs.push(`outbox: ${name}`);
+      results.input(`outbox: ${name}`);
       await bridge.db.query(sql, [bridge.channel]);
     }
     await bridge.db.query(`SELECT pg_notify('events_outbox', $1)`, [bridge.channel]);
@@ -113,7 +103,7 @@ describe('poison events', () => {
     if (spoofed) {
       // A row's headers may not pass for the bridge's own metadata.
       const spoofedHeaders = [spoofed.headers['x-event-id'], spoofed.headers['x-event-source'], spoofed.headers['x-wal-lsn']];
-      if (spoofedHeaders.includes('forged') || spoofedHeaders.includes('pgoutput') || spoofedHeaders.includes('0/0')) breaches += 1;
+      if (spoofedHeaders.includes('forged') || spoofedHeaders.includes('pgoutput') || spoofedHeaders.includes('0/0')) results.breach();
       expect(spoofedHeaders).not.toContain('forged');
       expect(spoofedHeaders).not.toContain('pgoutput');
     }
@@ -136,7 +126,7 @@ describe('poison events', () => {
       ['an update and a delete of a poison row', `UPDATE ${table} SET marker = '${m(11)}' WHERE marker = '${m(1)}'; DELETE FROM ${table} WHERE marker = '${m(11)}'`],
     ];
     for (const [name, sql] of changes) {
-      inputs.push(`row change: ${name}`);
+      results.input(`row change: ${name}`);
       await bridge.db.query(sql);
     }
     await canary();
@@ -147,7 +137,7 @@ describe('poison events', () => {
     expect(precise, 'the row with precise numbers was not delivered on pgoutput').toBeDefined();
     const body = precise!.body.toString();
     for (const exact of ['1234567890123456789', '12345678.123456789012345', '1e400']) {
-      if (!body.includes(exact)) breaches += 1;
+      if (!body.includes(exact)) results.breach();
       expect(body).toContain(exact);
     }
     const wide = bridge.arrivals.find((a) => a.route === 'pgoutput' && a.target === 'amqp' && a.body.includes(m(4)));
