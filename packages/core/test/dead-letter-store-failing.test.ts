@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BridgeError, createBridge, type Bridge, type BridgeEvent, type Publisher, type Source, type SourceContext } from '../src/index.js';
+import { BridgeError, createBridge, type Bridge, type BridgeEvent, type Source, type SourceContext } from '../src/index.js';
+import { recordingPublisher } from './recording-publisher.js';
 
 // A dead letter that cannot be stored (its table is missing) must be loud and retried, and the
 // target must go on once the table exists. Real Postgres; the upstream is an in-process recorder
@@ -33,23 +34,6 @@ const createTable = (schema: string) =>
     first_failed_at timestamptz NOT NULL DEFAULT clock_timestamp(), last_failed_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     position text, raw bytea,
     CONSTRAINT dead_letter_event_target_key UNIQUE (event_id, upstream, target))`);
-
-function refusingRecorder(refuse: (event: BridgeEvent) => boolean) {
-  const published: string[] = [];
-  const publisher: Publisher = {
-    name: 'recorder',
-    targetKinds: ['queue'],
-    // One message at a time, so the next event waits behind the dead letter being stored.
-    capabilities: { headers: true, ordered: false, maxPayloadBytes: 1 << 20 },
-    async start() {},
-    async stop() {},
-    async publish(_target, event) {
-      if (refuse(event)) throw new BridgeError('ERR_BRIDGE_UPSTREAM_REJECTED', `[recorder] refused ${event.body.toString()}`);
-      published.push(event.body.toString());
-    },
-  };
-  return { publisher, published };
-}
 
 function recordingLogger() {
   const records: Array<{ level: string; message: string; fields: Record<string, unknown> }> = [];
@@ -87,7 +71,11 @@ async function setUp() {
   schemas.push(schema);
   await admin.query(`CREATE SCHEMA "${schema}"`);
   const channel = `ch_${randomUUID().slice(0, 8)}`;
-  const sink = refusingRecorder((e) => e.body.toString() === 'poison');
+  const sink = recordingPublisher({
+    // One message at a time, so the next event waits behind the dead letter being stored.
+    ordered: false,
+    fail: (e) => (e.body.toString() === 'poison' ? new BridgeError('ERR_BRIDGE_UPSTREAM_REJECTED', `[recorder] refused ${e.body.toString()}`) : undefined),
+  });
   const logger = recordingLogger();
   const hand = handSource();
   const bridge = createBridge({
@@ -125,14 +113,14 @@ describe('a dead letter that cannot be stored', () => {
     expect(String((errors[0]?.fields.err as Error).message)).toContain(`${schema}.dead_letter`);
     expect(bridge.stats()).toMatchObject({ deadLetterStoreFailing: true, deadLettered: 0, inFlight: 2 });
     expect(bridge.stats().deadLetterFailures).toBeGreaterThanOrEqual(5);
-    expect(sink.published).toEqual([]);
+    expect(sink.bodies()).toEqual([]);
 
     const recovered = new Promise((resolve) => bridge.once('dead-letter-recovered', resolve));
     await createTable(schema);
     await poisoned;
     await next;
     await recovered;
-    expect(sink.published).toEqual(['next']);
+    expect(sink.bodies()).toEqual(['next']);
     expect(bridge.stats()).toMatchObject({ deadLetterStoreFailing: false, deadLettered: 1, inFlight: 0 });
     expect(logger.records.some((r) => r.level === 'info' && /Dead letters are stored again/.test(r.message))).toBe(true);
     const { rows } = await admin.query(`SELECT payload, error_code FROM "${schema}".dead_letter`);

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBridge, createNotifySource, type BridgeEvent, type Publisher } from '../src/index.js';
+import { createBridge, createNotifySource } from '../src/index.js';
+import { recordingPublisher } from './recording-publisher.js';
 
 // A blackholed network: the TCP connection opens but no byte ever comes back. The NOTIFY source
 // must notice, keep trying (each attempt bounded by its connect timeout) and recover on healing.
@@ -80,17 +81,7 @@ describe('NOTIFY source on a blackholed network', () => {
   it('keeps retrying, each connect bounded by its timeout, and delivers again once the network heals', async () => {
     const proxy = await silentProxy();
     const channel = `bh_${randomUUID().slice(0, 8)}`;
-    const received: BridgeEvent[] = [];
-    const publisher: Publisher = {
-      name: 'recorder',
-      targetKinds: ['queue'],
-      capabilities: { headers: true, ordered: true, maxPayloadBytes: 1 << 20 },
-      async start() {},
-      async stop() {},
-      async publish(_target, event) {
-        received.push(event);
-      },
-    };
+    const { publisher, received } = recordingPublisher();
     const proxied = new URL(url);
     proxied.port = String(proxy.port);
     proxied.hostname = '127.0.0.1';

@@ -1,35 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createBridge, type Bridge, type BridgeEvent, type Publisher } from '../src/index.js';
+import { createBridge, type Bridge } from '../src/index.js';
+import { recordingPublisher } from './recording-publisher.js';
 
 // These tests exercise the NOTIFY source against the machine's real Postgres. The upstream is an
 // in-process recorder so back-pressure can be controlled; brokers are covered by their packages.
 const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-
-function recorder(options: { gate?: Promise<void> } = {}) {
-  const received: BridgeEvent[] = [];
-  const waiters: Array<{ count: number; resolve: () => void }> = [];
-  const publisher: Publisher = {
-    name: 'recorder',
-    targetKinds: ['queue'],
-    capabilities: { headers: true, ordered: true, maxPayloadBytes: 1 << 20 },
-    async start() {},
-    async stop() {},
-    async publish(_target, event) {
-      await options.gate;
-      received.push(event);
-      for (const waiter of waiters.filter((w) => received.length >= w.count)) waiter.resolve();
-    },
-  };
-  const waitFor = (count: number, timeoutMs = 20_000) =>
-    new Promise<void>((resolve, reject) => {
-      if (received.length >= count) return resolve();
-      const timer = setTimeout(() => reject(new Error(`only ${received.length} of ${count} events arrived`)), timeoutMs);
-      waiters.push({ count, resolve: () => (clearTimeout(timer), resolve()) });
-    });
-  return { publisher, received, waitFor };
-}
 
 const once = <T>(bridge: Bridge, event: 'gap' | 'disconnected' | 'connected') =>
   new Promise<T>((resolve) => bridge.once(event, resolve as never));
@@ -52,7 +29,7 @@ afterAll(async () => {
   await sender.end();
 });
 
-function start(rules: string, sink = recorder(), extra: Partial<Parameters<typeof createBridge>[0]> = {}) {
+function start(rules: string, sink = recordingPublisher(), extra: Partial<Parameters<typeof createBridge>[0]> = {}) {
   const applicationName = `notify-test-${randomUUID()}`;
   const bridge = createBridge({ postgres: { connectionString: url, application_name: applicationName }, upstreams: [{ publisher: sink.publisher, rules }], ...extra });
   bridges.push(bridge);
@@ -90,7 +67,7 @@ describe('NOTIFY source', () => {
 
   it('reconnects after its backend is terminated, LISTENs again and reports the gap', async () => {
     const channel = `gap_${randomUUID().slice(0, 8)}`;
-    const { bridge, sink, applicationName } = start(`${channel}->queue:q`, recorder(), { notify: { reconnect: { initialDelayMs: 20, maxDelayMs: 200 } } });
+    const { bridge, sink, applicationName } = start(`${channel}->queue:q`, recordingPublisher(), { notify: { reconnect: { initialDelayMs: 20, maxDelayMs: 200 } } });
     await bridge.start();
     await notify(channel, 'before');
     await sink.waitFor(1);
@@ -113,7 +90,7 @@ describe('NOTIFY source', () => {
     let open!: () => void;
     const gate = new Promise<void>((resolve) => (open = resolve));
     const channel = `bp_${randomUUID().slice(0, 8)}`;
-    const { bridge, sink } = start(`${channel}->queue:q`, recorder({ gate }), { delivery: { maxInFlight: 10 } });
+    const { bridge, sink } = start(`${channel}->queue:q`, recordingPublisher({ gate }), { delivery: { maxInFlight: 10 } });
     await bridge.start();
     // 5,000 notifications of 1 KiB, committed at once: far more than the window of 10.
     const total = 5000;
@@ -136,7 +113,7 @@ describe('NOTIFY source', () => {
     const channel = `direct_${randomUUID().slice(0, 8)}`;
     const logged: Array<Record<string, unknown>> = [];
     const logger = { debug: (fields: Record<string, unknown>) => void logged.push(fields), info() {}, warn() {}, error() {} };
-    const { bridge, sink } = start(`${channel}->queue:q`, recorder(), { logger, notify: { healthCheckIntervalMs: 5, healthCheckTimeoutMs: 250 } });
+    const { bridge, sink } = start(`${channel}->queue:q`, recordingPublisher(), { logger, notify: { healthCheckIntervalMs: 5, healthCheckTimeoutMs: 250 } });
     const disconnected: unknown[] = [];
     bridge.on('disconnected', (report) => disconnected.push(report));
     await bridge.start();
@@ -164,7 +141,7 @@ describe('NOTIFY source', () => {
     pool.on('connect', (client) => (client as unknown as { connection: { stream: NodeJS.EventEmitter } }).connection.stream.on('data', () => undefined));
     const logged: Array<Record<string, unknown>> = [];
     const logger = { debug: (fields: Record<string, unknown>) => void logged.push(fields), info() {}, warn() {}, error() {} };
-    const sink = recorder();
+    const sink = recordingPublisher();
     const bridge = createBridge({ postgres: pool, upstreams: [{ publisher: sink.publisher, rules: `${channel}->queue:q` }], logger });
     try {
       await bridge.start();
@@ -183,7 +160,7 @@ describe('NOTIFY source', () => {
   });
 
   it('fails to start with ERR_BRIDGE_POSTGRES when Postgres is unreachable', async () => {
-    const bridge = createBridge({ postgres: 'postgres://postgres@127.0.0.1:1/postgres', upstreams: [{ publisher: recorder().publisher, rules: 'x->queue:q' }] });
+    const bridge = createBridge({ postgres: 'postgres://postgres@127.0.0.1:1/postgres', upstreams: [{ publisher: recordingPublisher().publisher, rules: 'x->queue:q' }] });
     await expect(bridge.start()).rejects.toMatchObject({ code: 'ERR_BRIDGE_POSTGRES' });
   });
 });

@@ -1,18 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BridgeError, createBridge, createOutboxSource, installSchema, type BridgeEvent, type Logger, type OutboxSource, type OutboxSourceOptions, type PoisonEvent, type Publisher, type SourceContext } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { BridgeError, createBridge, createOutboxSource } from '../src/index.js';
 import { renderGrantsSql } from '../src/sql/install-schema.js';
 import { outboxRowToEvent, type OutboxRowValues } from '../src/sources/outbox-source.js';
+import { useEventsSchema } from './outbox-harness.js';
+import { recordingPublisher } from './recording-publisher.js';
 
 // Hostile and poison outbox rows, and the outbox's memory bound, on the machine's Postgres. Rows
 // are written as the schema owner, the way v1 installs, legacy upgrades or a careless owner could.
 const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const schema = `t_hostile_${randomUUID().slice(0, 8)}`;
-const roles: string[] = [];
-const stops: Array<() => Promise<void>> = [];
-let db: pg.Client;
+const { schema, roles, db, cleanups, drain } = useEventsSchema(url, 't_hostile');
 
 async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -22,62 +21,8 @@ async function until(check: () => boolean | Promise<boolean>, what: string, time
   }
 }
 
-interface Drain {
-  readonly delivered: BridgeEvent[];
-  readonly dead: PoisonEvent[];
-  readonly source: OutboxSource;
-}
-
-/** Runs an outbox source; `accept: false` never settles a delivery, as a target that never accepts. */
-async function drain(channels: string[], options: Partial<OutboxSourceOptions> = {}, accept = true): Promise<Drain> {
-  const delivered: BridgeEvent[] = [];
-  const dead: PoisonEvent[] = [];
-  const aborts: Array<() => void> = [];
-  const logger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
-  const controller = new AbortController();
-  const context: SourceContext = {
-    deliver(event) {
-      delivered.push(event);
-      if (accept) return Promise.resolve();
-      return new Promise((_resolve, reject) => aborts.push(() => reject(new BridgeError('ERR_BRIDGE_ABORTED', '[test] stopping'))));
-    },
-    hasCapacity: true,
-    waitForCapacity: async () => undefined,
-    async deadLetter(poison) {
-      dead.push(poison);
-    },
-    report() {},
-    logger,
-    signal: controller.signal,
-  };
-  const source = createOutboxSource({ postgres: url, schema, channels, pollIntervalMs: 100, ...options });
-  await source.start(context);
-  stops.push(async () => {
-    controller.abort();
-    const stopped = source.stop();
-    for (const abort of aborts) abort();
-    await stopped;
-    await source.afterDrain();
-  });
-  return { delivered, dead, source };
-}
-
 const channelName = () => `ho_${randomUUID().slice(0, 8)}`;
 const left = async (channel: string) => Number((await db.query(`SELECT count(*) AS n FROM ${schema}.outbox WHERE channel = $1`, [channel])).rows[0].n);
-
-beforeAll(async () => {
-  db = new pg.Client(url);
-  await db.connect();
-  await installSchema(url, { schema });
-});
-afterEach(async () => {
-  for (const stop of stops.splice(0)) await stop();
-});
-afterAll(async () => {
-  await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  for (const role of roles) await db.query(`DROP OWNED BY ${role}; DROP ROLE IF EXISTS ${role}`).catch(() => undefined);
-  await db.end();
-});
 
 describe('events injected into WAL targets', () => {
   it('never delivers a row of a reserved channel that is not a replay, and delivers replays of WAL dead letters with x-replay-of', async () => {
@@ -210,7 +155,7 @@ describe('outbox memory', () => {
     const rowBytes = 1024 * 1024;
     const batchBytes = 4 * rowBytes;
     await db.query(`SELECT ${schema}.send_message($1, repeat('x', $2), '', true) FROM generate_series(1, 40)`, [channel, rowBytes]);
-    const { delivered, source } = await drain([channel, probe], { batchBytes }, false);
+    const { delivered, source } = await drain([channel, probe], { batchBytes }, { accept: false });
     await until(() => delivered.length >= 4, 'the first batch');
     // Two probe messages on another channel, one after the other: the source went round its
     // channels again, twice, and read no more of the first.
@@ -259,25 +204,16 @@ describe('least privilege', () => {
     } finally {
       await app.end();
     }
-    const log: BridgeEvent[] = [];
-    const publisher: Publisher = {
-      name: 'recorder',
-      targetKinds: ['queue'],
-      capabilities: { headers: true, ordered: true, maxPayloadBytes: 1 << 20 },
-      async start() {},
-      async stop() {},
-      async publish(_target, event) {
-        if (event.body.toString() === 'sent') throw new BridgeError('ERR_BRIDGE_UNROUTABLE', '[recorder] unroutable');
-        log.push(event);
-      },
-    };
+    const { publisher, received: log } = recordingPublisher({
+      fail: (event) => (event.body.toString() === 'sent' ? new BridgeError('ERR_BRIDGE_UNROUTABLE', '[recorder] unroutable') : undefined),
+    });
     const bridge = createBridge({
       postgres: url.replace('postgres@', `${bridgeRole}@`),
       upstreams: [{ publisher, rules: `${channel}->queue:q` }],
       outbox: { schema, pollIntervalMs: 100 },
       deadLetter: 'table',
     });
-    stops.push(() => bridge.stop({ timeoutMs: 2000 }));
+    cleanups.push(() => bridge.stop({ timeoutMs: 2000 }));
     await bridge.start();
     await until(() => log.length === 1 && bridge.stats().deadLettered === 1, 'one delivered, one dead-lettered');
     await until(async () => (await left(channel)) === 0, 'the outbox to empty');

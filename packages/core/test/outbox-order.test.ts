@@ -1,21 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createOutboxSource, installSchema, type BridgeEvent, type Logger, type OutboxSource, type OutboxSourceOptions, type SourceContext } from '../src/index.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { BridgeEvent, OutboxSource, OutboxSourceOptions } from '../src/index.js';
+import { useEventsSchema } from './outbox-harness.js';
 
 // "In id order per channel" against real concurrent transactions on the machine's Postgres. The
 // source runs with a minimal SourceContext that records what it is handed.
 const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const schema = `t_order_${randomUUID().slice(0, 8)}`;
+const { schema, db, drain: drainOutbox } = useEventsSchema(url, 't_order');
 const clients: pg.Client[] = [];
-const sources: Array<() => Promise<void>> = [];
-let db: pg.Client;
-
-interface LogLine {
-  readonly level: string;
-  readonly fields: Record<string, unknown>;
-  readonly message: string;
-}
 
 async function connect(): Promise<pg.Client> {
   const client = new pg.Client(url);
@@ -32,34 +25,8 @@ async function until(check: () => boolean | Promise<boolean>, what: string, time
   }
 }
 
-async function drain(channels: string[], options: Partial<OutboxSourceOptions> = {}): Promise<{ delivered: BridgeEvent[]; logs: LogLine[]; source: OutboxSource }> {
-  const delivered: BridgeEvent[] = [];
-  const logs: LogLine[] = [];
-  const log = (level: string) => (fields: Record<string, unknown>, message: string) => void logs.push({ level, fields, message });
-  const logger: Logger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
-  const controller = new AbortController();
-  const context: SourceContext = {
-    async deliver(event) {
-      delivered.push(event);
-    },
-    hasCapacity: true,
-    waitForCapacity: async () => undefined,
-    async deadLetter(poison) {
-      throw new Error(`unexpected dead letter ${poison.id}: ${poison.error.message}`);
-    },
-    report() {},
-    logger,
-    signal: controller.signal,
-  };
-  const source = createOutboxSource({ postgres: url, schema, channels, pollIntervalMs: 100, ...options });
-  await source.start(context);
-  sources.push(async () => {
-    controller.abort();
-    await source.stop();
-    await source.afterDrain();
-  });
-  return { delivered, logs, source };
-}
+/** Drains `channels`; no row here may be dead-lettered. */
+const drain = (channels: string[], options: Partial<OutboxSourceOptions> = {}) => drainOutbox(channels, options, { refuseDeadLetters: true });
 
 const channelName = () => `or_${randomUUID().slice(0, 8)}`;
 const send = (client: pg.Client, channel: string, message: string) => client.query(`SELECT ${schema}.send_message($1, $2, 'k', true)`, [channel, message]);
@@ -70,17 +37,10 @@ const waitsUpTo = (source: OutboxSource, id: string) => {
   return upTo !== null && BigInt(upTo) >= BigInt(id);
 };
 
-beforeAll(async () => {
-  db = await connect();
-  await installSchema(url, { schema });
-});
-afterEach(async () => {
-  for (const stop of sources.splice(0)) await stop();
-});
+// Registered after the schema's hooks, so it runs before the schema is dropped: a transaction left
+// open by a failed test would hold the drop up.
 afterAll(async () => {
-  for (const client of clients.splice(0)) if (client !== db) await client.end().catch(() => undefined);
-  await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await db.end();
+  for (const client of clients.splice(0)) await client.end().catch(() => undefined);
 });
 
 describe('outbox order', () => {

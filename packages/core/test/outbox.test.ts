@@ -1,35 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { BridgeError, createBridge, installSchema, renderSchemaSql, schemaVersion, type Bridge, type BridgeEvent, type Publisher } from '../src/index.js';
 import { renderGrantsSql } from '../src/sql/install-schema.js';
+import { useEventsSchema } from './outbox-harness.js';
+import { recordingPublisher, type RecordingPublisherOptions } from './recording-publisher.js';
 
 // The events schema and the outbox source against the machine's real Postgres. Each run installs
 // its own schema (never the shared `events`), and drops it afterwards. The upstream is an
 // in-process recorder; RabbitMQ end to end is in packages/upstream-amqp/test/outbox-to-amqp.test.ts.
 const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const schema = `t_outbox_${randomUUID().slice(0, 8)}`;
-const roles: string[] = [];
+const { schema, roles, db } = useEventsSchema(url, 't_outbox');
 
 interface Received {
   readonly event: BridgeEvent;
   readonly by: string;
 }
 
-/** Records what it publishes into `log`; `fail` decides per event whether to throw instead. */
-function recorder(log: Received[], by = 'recorder', fail?: (event: BridgeEvent) => BridgeError | undefined): Publisher {
-  return {
-    name: 'recorder',
-    targetKinds: ['queue'],
-    capabilities: { headers: true, ordered: true, maxPayloadBytes: 1 << 20 },
-    async start() {},
-    async stop() {},
-    async publish(_target, event) {
-      const error = fail?.(event);
-      if (error) throw error;
-      log.push({ event, by });
-    },
-  };
+/** Records what it publishes into `log`, marked `by`; `fail` decides per event whether to throw instead. */
+function recorder(log: Received[], by = 'recorder', fail?: RecordingPublisherOptions['fail']): Publisher {
+  return recordingPublisher({ fail, onPublished: (event) => log.push({ event, by }) }).publisher;
 }
 
 async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
@@ -40,7 +30,6 @@ async function until(check: () => boolean | Promise<boolean>, what: string, time
   }
 }
 
-let db: pg.Client;
 const bridges: Bridge[] = [];
 
 function start(rules: string, publisher: Publisher, extra: Partial<Parameters<typeof createBridge>[0]> = {}, postgres: string | pg.ClientConfig = url): Bridge {
@@ -58,18 +47,8 @@ const channelName = () => `ob_${randomUUID().slice(0, 8)}`;
 const count = async (table: string, where = 'true', values: unknown[] = []) =>
   Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${schema}.${table} WHERE ${where}`, values)).rows[0]!.n);
 
-beforeAll(async () => {
-  db = new pg.Client(url);
-  await db.connect();
-  await installSchema(url, { schema });
-});
 afterEach(async () => {
   await Promise.all(bridges.splice(0).map((bridge) => bridge.stop({ timeoutMs: 2000 })));
-});
-afterAll(async () => {
-  await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  for (const role of roles) await db.query(`DROP OWNED BY ${role}; DROP ROLE IF EXISTS ${role}`).catch(() => undefined);
-  await db.end();
 });
 
 describe('installSchema', () => {
