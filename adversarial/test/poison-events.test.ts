@@ -109,6 +109,31 @@ describe('poison events', () => {
     }
   });
 
+  it('outbox rows whose routing key or content type is 100 MB: dead-lettered without the daemon holding them', async () => {
+    const m = (n: number) => `outbox-huge-${bridge.id}-${n}`;
+    const rows: Array<[string, string]> = [
+      ['a content type of 100 MB', `INSERT INTO events.outbox (channel, payload, content_type) VALUES ($1, '${m(1)}', repeat('c', 100000000))`],
+      ['a routing key of 100 MB', `INSERT INTO events.outbox (channel, payload, routing_key) VALUES ($1, '${m(2)}', repeat('r', 100000000))`],
+    ];
+    const baseline = await bridge.rss();
+    let peak = baseline;
+    const sampler = setInterval(() => void bridge.rss().then((rss) => (peak = Math.max(peak, rss)), () => undefined), 25);
+    try {
+      for (const [name, sql] of rows) {
+        results.input(`outbox: ${name}`);
+        await bridge.db.query(sql, [bridge.channel]);
+      }
+      await bridge.db.query(`SELECT pg_notify('events_outbox', $1)`, [bridge.channel]);
+      await canary();
+    } finally {
+      clearInterval(sampler);
+    }
+    await expectDeliveredOrDeadLettered(rows.map((_, i) => m(i + 1)), ['notify']);
+    const growth = Math.round((peak - baseline) / 1024 / 1024);
+    if (growth > 64) results.breach();
+    expect(growth, `RSS grew by ${growth} MiB`).toBeLessThan(64);
+  }, 90_000);
+
   it('row changes: 6,000-deep jsonb, numbers JavaScript cannot hold, infinities, odd table names, large values', async () => {
     const table = `public.${bridge.id}_poison`;
     const m = (n: number) => `wal-poison-${bridge.id}-${n}`;

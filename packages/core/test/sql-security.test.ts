@@ -192,6 +192,13 @@ describe('NULL arguments of send_message', () => {
     await expect(db.query(`SELECT ${schema}.enqueue(NULL, 'm', 'k', NULL, NULL)`)).rejects.toThrow(/must not be NULL/);
     await expect(db.query(`SELECT ${schema}.send_message($1, 'm', repeat('k', 256), true)`, [channel])).rejects.toThrow(/routing key of 256 bytes/);
   });
+
+  it('refuse content types and headers a bridge would have to hold to refuse', async () => {
+    const channel = `sec_size_${randomUUID().slice(0, 8)}`;
+    await expect(db.query(`SELECT ${schema}.enqueue($1, 'm', 'k', NULL, repeat('c', 200000))`, [channel])).rejects.toThrow(/content type of 200000 bytes is longer than 255/);
+    await expect(db.query(`SELECT ${schema}.enqueue($1, 'm', 'k', jsonb_build_object('x-big', repeat('h', 70000)), NULL)`, [channel])).rejects.toThrow(/headers of \d+ bytes are larger than 64 KiB/);
+    await expect(db.query(`SELECT ${schema}.enqueue($1, 'm', 'k', '{"a": "b"}', 'application/json')`, [channel])).resolves.toBeDefined();
+  });
 });
 
 describe('replay_dead_letters', () => {

@@ -174,12 +174,12 @@ export function outboxRowToEvent(row: OutboxRowValues, channel: string, limits: 
 
     if (typeof row.routingKey !== 'string') return poison('its routing key is not text');
     const keyBytes = Buffer.byteLength(row.routingKey);
-    if (keyBytes > maxOutboxKeyBytes) return poison(`its routing key has ${keyBytes} bytes, over ${maxOutboxKeyBytes}`);
+    if (keyBytes > maxOutboxKeyBytes) return poison(`its routing key is longer than ${maxOutboxKeyBytes} bytes`);
 
     let contentType: string | undefined;
     if (row.contentType !== null && row.contentType !== undefined) {
       if (typeof row.contentType !== 'string') return poison('its content_type is not text');
-      if (Buffer.byteLength(row.contentType) > maxOutboxKeyBytes) return poison(`its content_type has ${Buffer.byteLength(row.contentType)} bytes, over ${maxOutboxKeyBytes}`);
+      if (Buffer.byteLength(row.contentType) > maxOutboxKeyBytes) return poison(`its content_type is longer than ${maxOutboxKeyBytes} bytes`);
       if (controlCharacter.test(row.contentType)) return poison(`its content_type ${JSON.stringify(row.contentType.slice(0, 80))} contains a control character`);
       if (row.contentType !== '') contentType = row.contentType;
     }
@@ -526,6 +526,8 @@ export function createOutboxSource(options: OutboxSourceOptions): OutboxSource {
     }
     // Up to batchSize rows and the byte budget (the first row always): sizes come from the
     // varlena headers (octet_length reads no TOAST), and a payload over maxRowBytes is not read.
+    // Routing keys and content types are read only as far as it takes to refuse one (a direct
+    // INSERT may write a 200 MB content type; the daemon once held it all to dead-letter it).
     const rows = await query<OutboxRowRecord>(
       `WITH head AS (
          SELECT o.id, CASE WHEN pg_catalog.octet_length(o.payload) > $6 THEN 0 ELSE pg_catalog.octet_length(o.payload) END
@@ -536,12 +538,12 @@ export function createOutboxSource(options: OutboxSourceOptions): OutboxSource {
        ), sized AS (
          SELECT h.id, h.size, pg_catalog.sum(h.size) OVER (ORDER BY h.id) - h.size AS before FROM head AS h
        )
-       SELECT o.id::text AS id, o.routing_key,
+       SELECT o.id::text AS id, pg_catalog.left(o.routing_key, ${maxOutboxKeyBytes + 1}) AS routing_key,
               CASE WHEN pg_catalog.octet_length(o.payload) > $6 THEN pg_catalog.left(o.payload, ${rawPrefixChars}) ELSE o.payload END AS payload,
               pg_catalog.octet_length(o.payload) AS payload_bytes,
               pg_catalog.jsonb_typeof(o.headers) AS headers_type, pg_catalog.octet_length(o.headers::text) AS headers_bytes,
               h.keys AS header_keys, h.types AS header_types, h."values" AS header_values,
-              o.content_type, pg_catalog.date_part('epoch', o.created_at)::text AS created_epoch, o.replay_of, z.size::text AS size
+              pg_catalog.left(o.content_type, ${maxOutboxKeyBytes + 1}) AS content_type, pg_catalog.date_part('epoch', o.created_at)::text AS created_epoch, o.replay_of, z.size::text AS size
          FROM sized AS z JOIN ${table} AS o ON o.id = z.id
          LEFT JOIN LATERAL (
            SELECT pg_catalog.array_agg(e.key ORDER BY e.key) AS keys, pg_catalog.array_agg(pg_catalog.jsonb_typeof(e.value) ORDER BY e.key) AS types,

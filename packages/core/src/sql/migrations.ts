@@ -298,6 +298,14 @@ BEGIN
     RAISE EXCEPTION 'pg-event-bridge: routing key of % bytes is longer than 255 bytes (channel %)', pg_catalog.octet_length(v_key), pg_catalog.quote_literal(enqueue.channel)
       USING ERRCODE = '22001', HINT = 'Use a shorter routing key; put long data in the message.';
   END IF;
+  IF pg_catalog.octet_length(enqueue.content_type) > 255 THEN
+    RAISE EXCEPTION 'pg-event-bridge: content type of % bytes is longer than 255 bytes (channel %)', pg_catalog.octet_length(enqueue.content_type), pg_catalog.quote_literal(enqueue.channel)
+      USING ERRCODE = '22001', HINT = 'Pass a MIME type such as application/json.';
+  END IF;
+  IF pg_catalog.octet_length(enqueue.headers::text) > 65536 THEN
+    RAISE EXCEPTION 'pg-event-bridge: headers of % bytes are larger than 64 KiB (channel %)', pg_catalog.octet_length(enqueue.headers::text), pg_catalog.quote_literal(enqueue.channel)
+      USING ERRCODE = '22001', HINT = 'Keep headers small; put data in the message.';
+  END IF;
   IF enqueue.headers IS NOT NULL THEN
     IF pg_catalog.jsonb_typeof(enqueue.headers) <> 'object' THEN
       RAISE EXCEPTION 'pg-event-bridge: headers must be a JSON object of strings, not a JSON %', pg_catalog.jsonb_typeof(enqueue.headers) USING ERRCODE = '22023';
