@@ -1,3 +1,4 @@
+import { waitFor } from '@pg-event-bridge/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAdversarialBridge, type AdversarialBridge } from '../src/adversarial-bridge.js';
@@ -128,6 +129,34 @@ describe('a LOGIN role that owns one schema', () => {
     await afterAttack();
     // The canary went through the WAL stream after every forged write: none may be there.
     expectNoForgery(role);
+  }, 90_000);
+
+  it('cannot stall a channel silently by squatting its advisory lock', async () => {
+    results.input("squat a channel's advisory lock");
+    const squatter = new pg.Client({ host: bridge.postgres.host, port: bridge.postgres.port, database: 'postgres', user: role });
+    await squatter.connect();
+    const status = async () => {
+      const response = await fetch(`http://127.0.0.1:${bridge.metricsPort}/status.json`);
+      return (await response.json()) as { ready: boolean; notReady: string[] };
+    };
+    const token = `squatted-${role}`;
+    try {
+      // Any role may take any advisory lock: this is the one a bridge takes to drain the channel.
+      await squatter.query(`SELECT pg_advisory_lock(${0x70656200}, hashtext('events.' || $1::text))`, [bridge.channel]);
+      await bridge.db.query(`SELECT events.send_message($1, $2, 'k', true)`, [bridge.channel, token]);
+      await waitFor(async () => (await status()).notReady.some((reason) => reason.includes(`outbox channel ${bridge.channel} cannot be drained`)), {
+        timeoutMs: 20_000,
+        intervalMs: 200,
+        what: 'the daemon to report the squatted channel as not ready',
+      });
+      expect(bridge.output()).toMatch(new RegExp(`${bridge.channel}.{0,4} cannot be drained: its lock is held by backend \\d+ of role ${role}`));
+    } finally {
+      await squatter.end();
+    }
+    // The lock goes with the session: the message follows, and the daemon is ready again.
+    expect(await bridge.arrival((a) => a.target === 'amqp' && a.body.toString() === token, 20_000)).toBeDefined();
+    await waitFor(async () => (await status()).ready, { timeoutMs: 20_000, intervalMs: 200, what: 'the daemon to be ready again' });
+    await afterAttack();
   }, 90_000);
 
   it('gets what it asked for from send_message with NULL arguments, or a clear error', async () => {

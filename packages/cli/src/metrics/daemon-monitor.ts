@@ -325,6 +325,10 @@ export class DaemonMonitor {
         `dead letters of upstream ${failing.upstream} for ${failing.target} cannot be stored (${failing.attempts} failed attempts since ${failing.since.toISOString()}; the target waits): ${failing.error}`,
       );
     }
+    const squatted = this.#bridgeRunning ? (this.#bridge?.stats().outbox?.squattedChannels ?? []) : [];
+    for (const squat of squatted.slice(0, 10)) {
+      reasons.push(clip(this.#redact(`outbox channel ${squat.channel} cannot be drained: its lock is held by backend ${squat.pid} of role ${squat.role ?? 'unknown'}, which is no bridge`)));
+    }
     for (const [name, upstream] of this.#upstreams) {
       if (!upstream.started) reasons.push(`upstream ${name} not started`);
       for (const [target, error] of upstream.failingTargets) reasons.push(`upstream ${name} failing to publish to ${target}: ${error}`);

@@ -71,6 +71,12 @@ export interface OutboxStats {
   readonly finalHorizon: string;
   /** The highest id read that waits behind an open transaction (decimal), or null when none waits. */
   readonly waitingUpTo: string | null;
+  /**
+   * Channels with rows whose lock is held by a session that is no bridge (its role cannot delete
+   * from the outbox): any role can take an advisory lock, so one can squat a channel. They are not
+   * drained until that session ends; the daemon reports itself not ready meanwhile.
+   */
+  readonly squattedChannels: readonly { readonly channel: string; readonly pid: number; readonly role: string | null }[];
 }
 
 /** An outbox source; the bridge calls `afterDrain` once in-flight messages settled. */
@@ -277,6 +283,8 @@ interface Horizon {
 
 // The first key of the two-key advisory locks that give one bridge a channel ('peb\0').
 const lockNamespace = 0x70656200;
+// How often a channel with rows that no bridge of ours could lock is checked for a squatter, in ms.
+const squatCheckIntervalMs = 5000;
 
 /**
  * Drains the durable outbox (`events.outbox`, written by `events.send_message(..., durable => true)`
@@ -344,6 +352,10 @@ export function createOutboxSource(options: OutboxSourceOptions): OutboxSource {
   let woken = false;
   let capacity: Promise<void> | undefined;
   let missingWarned = false;
+  // Channels squatted by a session that is no bridge, checked at most every squatCheckIntervalMs.
+  let squatted: OutboxStats['squattedChannels'] = [];
+  let squatCheckedAt = -Infinity;
+  const squatLoggedAt = new Map<string, number>();
   // Bytes handed over and not yet deleted, per channel; the last id handed over per channel.
   const unfinishedBytes = new Map<string, number>();
   const lastHanded = new Map<string, bigint>();
@@ -488,9 +500,12 @@ export function createOutboxSource(options: OutboxSourceOptions): OutboxSource {
   // Takes the lock of one channel that has rows, no other bridge holds, and has nothing of ours
   // still in flight (after a reconnect those must settle before the channel is read again). One
   // per pass, tried in random order, so that bridges woken by the same commit share the channels.
-  const claim = async (): Promise<void> => {
+  const claim = async (ctx: SourceContext): Promise<void> => {
     const free = channels.filter((channel) => !owned.has(channel) && !unfinished.has(channel));
-    if (free.length === 0) return;
+    if (free.length === 0) {
+      squatted = [];
+      return;
+    }
     for (let i = free.length - 1; i > 0; i--) {
       const j = Math.floor(Math.random() * (i + 1));
       [free[i], free[j]] = [free[j]!, free[i]!];
@@ -506,6 +521,41 @@ export function createOutboxSource(options: OutboxSourceOptions): OutboxSource {
     for (const { channel } of rows) {
       owned.add(channel);
       cursors.set(channel, '0');
+    }
+    if (rows.length > 0) squatted = squatted.filter((squat) => !owned.has(squat.channel));
+    const now = performance.now();
+    if (rows.length === 0 && now - squatCheckedAt >= squatCheckIntervalMs) {
+      squatCheckedAt = now;
+      await findSquatters(ctx, free);
+    }
+  };
+
+  // A channel with rows that no bridge of ours could lock: find who holds its lock. A session whose
+  // role cannot delete outbox rows is no bridge, so a role squats it; say so, loudly, until it ends.
+  const findSquatters = async (ctx: SourceContext, free: readonly string[]): Promise<void> => {
+    const found = await query<{ channel: string; pid: number; role: string | null }>(
+      `SELECT c AS channel, l.pid, a.usename::text AS role
+         FROM pg_catalog.unnest($1::text[]) AS c
+         JOIN pg_catalog.pg_locks AS l
+           ON l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.classid = ${lockNamespace}::oid
+          AND l.objid = ((pg_catalog.hashtext($2 || c)::bigint + 4294967296) % 4294967296)::oid
+          AND l.database = (SELECT d.oid FROM pg_catalog.pg_database AS d WHERE d.datname = pg_catalog.current_database())
+         LEFT JOIN pg_catalog.pg_stat_activity AS a ON a.pid = l.pid
+        WHERE EXISTS (SELECT 1 FROM ${table} AS o WHERE o.channel = c)
+          AND NOT coalesce(pg_catalog.has_table_privilege(a.usesysid, $3, 'DELETE'), false)`,
+      [free, `${schema}.`, table],
+    );
+    squatted = found.map(({ channel, pid, role }) => ({ channel, pid: Number(pid), role }));
+    const now = performance.now();
+    for (const squat of squatted) {
+      const key = `${squat.channel}\u0000${squat.pid}`;
+      if (now - (squatLoggedAt.get(key) ?? -Infinity) < 60_000) continue;
+      if (squatLoggedAt.size > 1000) squatLoggedAt.clear();
+      squatLoggedAt.set(key, now);
+      ctx.logger.error(
+        { channel: squat.channel, pid: squat.pid, role: squat.role },
+        `[outbox] Channel "${squat.channel}" cannot be drained: its lock is held by backend ${squat.pid} of role ${squat.role ?? 'unknown'}, which cannot delete from ${table}, so it is no bridge; end that session (SELECT pg_terminate_backend(${squat.pid})) and revoke the role's LOGIN if it is hostile`,
+      );
     }
   };
 
@@ -697,7 +747,7 @@ export function createOutboxSource(options: OutboxSourceOptions): OutboxSource {
         await deleteSettled();
         let progressed = false;
         if (ctx.hasCapacity) {
-          await claim();
+          await claim(ctx);
           const horizon = owned.size > 0 ? await refreshHorizon() : finalHorizon;
           missingWarned = false;
           attempt = 0;
@@ -748,7 +798,7 @@ export function createOutboxSource(options: OutboxSourceOptions): OutboxSource {
       if (outstanding === 0) await close();
     },
     stats() {
-      return { ...counters, finalHorizon: finalHorizon.toString(), waitingUpTo: horizons.length > 0 ? horizons[horizons.length - 1]!.upTo.toString() : null };
+      return { ...counters, finalHorizon: finalHorizon.toString(), waitingUpTo: horizons.length > 0 ? horizons[horizons.length - 1]!.upTo.toString() : null, squattedChannels: squatted };
     },
     async afterDrain() {
       if (outstanding > 0) await new Promise<void>((resolve) => (allSettled = resolve));
