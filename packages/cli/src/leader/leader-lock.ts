@@ -55,6 +55,7 @@ export async function acquireLeadership(options: LeaderLockOptions): Promise<Lea
   const keyText = options.key.toString();
   let failFast = options.failFast ?? true;
   let standby = false;
+  let holderCheckedAt = -Infinity;
   let unreachable = false;
 
   while (!signal?.aborted) {
@@ -99,6 +100,10 @@ export async function acquireLeadership(options: LeaderLockOptions): Promise<Lea
         if (!standby) {
           standby = true;
           options.onStandby?.();
+        }
+        if (performance.now() - holderCheckedAt >= holderCheckIntervalMs) {
+          holderCheckedAt = performance.now();
+          await reportHolder(client, keyText, options);
         }
         if (!(await pause(pollIntervalMs, signal))) break;
       }
@@ -170,6 +175,43 @@ function lead(connection: DedicatedConnection, options: LeaderLockOptions, alrea
  * with the old process's connections), and START_REPLICATION on a slot still active fails. Waits
  * for the slots to be free, up to a little over wal_sender_timeout's default of 60 s.
  */
+// How often a standby says who holds the leader lock, in ms.
+const holderCheckIntervalMs = 60_000;
+
+/**
+ * Logs who holds the leader lock. Any role can take an advisory lock, so a session that is no
+ * daemon of this group (another role, which cannot drain the outbox either) may squat it and keep
+ * every daemon in standby: that is an error, naming the backend to end.
+ */
+async function reportHolder(client: DedicatedConnection['client'], keyText: string, options: LeaderLockOptions): Promise<void> {
+  const { rows } = await withDeadline(
+    client.query<{ pid: number; role: string | null; app: string | null; bridge: boolean }>(
+      `SELECT l.pid, a.usename::text AS role, a.application_name AS app,
+              coalesce(a.usename = current_user
+                OR (pg_catalog.to_regclass('events.outbox') IS NOT NULL AND pg_catalog.has_table_privilege(a.usesysid, 'events.outbox', 'DELETE')), false) AS bridge
+         FROM pg_catalog.pg_locks AS l LEFT JOIN pg_catalog.pg_stat_activity AS a ON a.pid = l.pid
+        WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+          AND l.classid = (($1::bigint >> 32) & 4294967295)::oid AND l.objid = ($1::bigint & 4294967295)::oid
+          AND l.database = (SELECT d.oid FROM pg_catalog.pg_database AS d WHERE d.datname = pg_catalog.current_database())
+        LIMIT 1`,
+      [keyText],
+    ),
+    queryTimeoutMs(options),
+    'The leader lock holder query',
+    options.signal,
+  );
+  const holder = rows[0];
+  if (!holder) return;
+  const fields = { pid: holder.pid, role: holder.role, applicationName: holder.app };
+  if (holder.bridge) options.logger.info(fields, `[cli] Standby: the leader lock is held by backend ${holder.pid} of role ${holder.role ?? 'unknown'}`);
+  else {
+    options.logger.error(
+      fields,
+      `[cli] The leader lock is held by backend ${holder.pid} of role ${holder.role ?? 'unknown'}, which is no daemon of this group (another role, without DELETE on events.outbox), so every daemon waits; end that session (SELECT pg_terminate_backend(${holder.pid})) or set another leader_lock_key`,
+    );
+  }
+}
+
 async function waitForSlots(client: DedicatedConnection['client'], options: LeaderLockOptions): Promise<void> {
   if (options.slots.length === 0) return;
   const deadline = Date.now() + 70_000;
