@@ -23,6 +23,9 @@ const secrets = {
   targetSig: 'sig-Secret-7x',
   metricsToken: 'metrics-Token-Secret-8x',
   aws: 'aws-Secret-Access-Key-9x',
+  // Slack-style hook URLs carry their secret in the path; some APIs take a token as the user name.
+  pathToken: 'PathSecret10xAbCdEfGhIj',
+  userToken: 'userToken-Secret-11x',
 };
 
 let db: pg.Client;
@@ -73,7 +76,7 @@ function secretConfig(channel: string, metricsPort: number, extra = '') {
       '',
       '[upstream.hooks]',
       'kind = webhook',
-      `uri = http://127.0.0.1:${hookPort}/?api_key=${secrets.baseQuery}`,
+      `uri = http://${secrets.userToken}@127.0.0.1:${hookPort}/hooks/${secrets.pathToken}/?api_key=${secrets.baseQuery}`,
       `secret = ${secrets.signing}`,
       `headers = {"Authorization": "Bearer ${secrets.bearer}", "X-Api-Key": "${secrets.apiKey}"}`,
       `user_agent = ${secrets.marked}`,

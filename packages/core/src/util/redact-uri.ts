@@ -1,7 +1,12 @@
+// A path segment that looks like a credential: 20 or more URL-safe characters mixing upper- and
+// lower-case letters and digits (Slack's and Discord's webhook URLs carry their secret this way).
+const tokenSegment = /^(?=[^/]*[0-9])(?=[^/]*[a-z])(?=[^/]*[A-Z])[A-Za-z0-9_-]{20,}$/;
+
 /**
- * Hides the password and every query value of a connection URI so it can be logged or shown in
- * an error: tokens and signatures travel in query strings (webhook URLs, presigned URLs), so none
- * is shown. Unparsable input is replaced wholesale rather than echoed, since it may be a secret.
+ * Hides the secrets of a URI so it can be logged or shown in an error: the password; the user of
+ * an http(s) URI without a password (a token as user name); every query value (tokens and
+ * signatures travel there: webhook URLs, presigned URLs); the fragment; and path segments that
+ * look like credentials. Unparsable input is replaced wholesale rather than echoed.
  *
  * @example
  * ```ts
@@ -10,15 +15,19 @@
  * ```
  */
 export function redactUri(uri: string): string {
-  const match = /^([a-z][a-z0-9+.-]*:\/\/)([^@/?#]*@)?(.*)$/i.exec(uri);
+  const match = /^([a-z][a-z0-9+.-]*:\/\/)([^@/?#]*@)?([^/?#]*)([^?#]*)(.*)$/is.exec(uri);
   if (!match) return '<unparsable uri>';
-  const [, scheme, userinfo = '', rest = ''] = match;
+  const [, scheme = '', userinfo = '', host = '', path = '', rest = ''] = match;
   let user = userinfo;
   if (userinfo) {
     const colon = userinfo.indexOf(':');
-    user = colon === -1 ? userinfo : `${userinfo.slice(0, colon)}:***@`;
+    user = colon !== -1 ? `${userinfo.slice(0, colon)}:***@` : /^https?:/i.test(scheme) ? '***@' : userinfo;
   }
-  return `${scheme}${user}${redactQuery(rest)}`;
+  const shownPath = path
+    .split('/')
+    .map((segment) => (tokenSegment.test(segment) ? '***' : segment))
+    .join('/');
+  return `${scheme}${user}${host}${shownPath}${redactQuery(rest)}`;
 }
 
 /**
