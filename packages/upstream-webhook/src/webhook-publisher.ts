@@ -197,7 +197,8 @@ class WebhookPublisher implements Publisher {
   }
 
   #statusError(shown: string, event: BridgeEvent, status: number, headers: Headers, text: string): WebhookError {
-    const snippet = text.trim().replace(/\s+/g, ' ').slice(0, 200);
+    // What the receiver said, as far as it is text: a binary or compressed answer says nothing.
+    const snippet = text.replace(/[^\P{C}\s]|\uFFFD/gu, '').trim().replace(/\s+/g, ' ').slice(0, 200);
     const said = snippet === '' ? '' : `: ${snippet}`;
     let code: BridgeErrorCode = 'ERR_BRIDGE_UPSTREAM_REJECTED';
     let retryable = false;

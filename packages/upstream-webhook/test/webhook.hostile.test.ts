@@ -91,6 +91,18 @@ describe('webhook publisher against hostile receivers', () => {
     expect(server.writes[0]!.bytes).toBeLessThan(32 * MiB);
   });
 
+  it('keeps only the text of a binary or compressed refusal in the message, no control bytes', async () => {
+    const server = await hostileServer((_req, res) => {
+      res.writeHead(422, { 'content-type': 'application/octet-stream' });
+      res.end(Buffer.concat([Buffer.from('bad '), Buffer.from([0, 1, 7, 0x1b, 0xff, 0xfe, 0x80]), Buffer.from('event')]));
+    });
+    const publisher = await started(server.url);
+    const { error } = await outcome(publisher.publish({ kind: 'url', name: server.url }, makeEvent({ body: 'small' })));
+    expect(error).toMatchObject({ code: 'ERR_BRIDGE_UPSTREAM_REJECTED', status: 422 });
+    expect(error!.message).toContain('answered 422: bad event');
+    expect(error!.message).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f\ufffd]/);
+  });
+
   it('dead-letters a 400 with a 400 MiB body with a short message, reading a bounded prefix', async () => {
     const server = await hostileServer((_req, res, written) => {
       res.writeHead(400, { 'content-type': 'text/plain' });
