@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { BridgeError, createBridge, installSchema, redactUri, type Bridge, type Publisher, type UpstreamDefinition } from '@pg-event-bridge/core';
+import { BridgeError, createBridge, installSchema, redactUri, withDeadline, type Bridge, type Publisher, type UpstreamDefinition } from '@pg-event-bridge/core';
 import { pino } from 'pino';
 import { ConfigError } from './config/config-error.js';
 import type { DaemonConfig } from './config/daemon-config.js';
@@ -17,7 +17,6 @@ import { renderHelp } from './render-help.js';
 import { runSqlCommand, sqlCommands } from './sql-commands.js';
 import { upstreams } from './upstreams.js';
 import { version } from './version.js';
-import { withDeadline } from './with-deadline.js';
 
 /** Something text can be written to: `process.stdout`, or a test's collector. */
 export interface TextSink {
@@ -274,7 +273,7 @@ async function serve(config: DaemonConfig, definitions: readonly UpstreamDefinit
     void stopRequested.then(() => bridge.stop({ timeoutMs: shutdownTimeoutMs }));
     try {
       // A signal must get through even when Postgres never answers the installer.
-      if (config.database.installSchema) await withDeadline(installSchema(config.database.uri, { logger }), installTimeoutMs, 'Installing the events schema', options.signal);
+      if (config.database.installSchema) await withDeadline(() => installSchema(config.database.uri, { logger }), installTimeoutMs, 'Installing the events schema', { signal: options.signal });
       await bridge.start();
     } catch (error) {
       if (options.signal?.aborted) return stop();

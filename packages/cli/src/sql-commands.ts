@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { connectDedicated, installSchema, renderSchemaSql } from '@pg-event-bridge/core';
+import { connectDedicated, installSchema, renderSchemaSql, withDeadline } from '@pg-event-bridge/core';
 import { collectSecrets, markedSecretKeys } from './config/collect-secrets.js';
 import { sectionEnvName } from './config/config-keys.js';
 import { readConfigFile } from './config/read-config-file.js';
@@ -9,7 +9,6 @@ import { readIni } from './config/read-ini.js';
 import type { RunDaemonOptions } from './daemon.js';
 import { errorMessage } from './error-message.js';
 import { redactSecrets } from './redact-secrets.js';
-import { withDeadline } from './with-deadline.js';
 
 // A command on a database that stopped answering ends after this (or at SIGINT/SIGTERM).
 const commandTimeoutMs = 600_000;
@@ -81,17 +80,18 @@ export async function runSqlCommand(command: (typeof sqlCommands)[number], optio
 
   try {
     if (command === 'install-sql') {
-      const result = await withDeadline(installSchema(uri), commandTimeoutMs, 'Installing the events schema', options.signal);
+      const result = await withDeadline(() => installSchema(uri), commandTimeoutMs, 'Installing the events schema', { signal: options.signal });
       stdout.write(result.applied.length > 0 ? `Installed the events schema, version ${result.version} (${result.applied.join(', ')}).\n` : `The events schema is up to date (version ${result.version}).\n`);
       return 0;
     }
     const connection = await connectDedicated(uri);
     try {
       const result = await withDeadline(
-        connection.client.query<{ n: number }>(`SELECT events.replay_dead_letters($1::bigint[], $2, $3) AS n`, [values.id ?? null, values.upstream ?? null, values.channel ?? null]),
+        () =>
+          connection.client.query<{ n: number }>(`SELECT events.replay_dead_letters($1::bigint[], $2, $3) AS n`, [values.id ?? null, values.upstream ?? null, values.channel ?? null]),
         commandTimeoutMs,
         'Replaying dead letters',
-        options.signal,
+        { signal: options.signal },
       );
       stdout.write(`Queued ${result.rows[0]?.n ?? 0} dead letter(s) in events.outbox; a running bridge delivers them.\n`);
       return 0;

@@ -54,7 +54,7 @@ describe('a blackholed Postgres', () => {
       timeoutMs: 15_000,
       what: 'the probe to report the blackholed Postgres',
     });
-    expect(((await get(`http://127.0.0.1:${port}/status.json`)).json() as { postgresProbeError: string }).postgresProbeError).toMatch(/did not answer within 5000 ms/);
+    expect(((await get(`http://127.0.0.1:${port}/status.json`)).json() as { postgresProbeError: string }).postgresProbeError).toMatch(/did not settle within 5000 ms/);
     expect(await stopTimed(daemon)).toBeLessThan(stopBoundMs);
   }, 60_000);
 

@@ -56,5 +56,5 @@ export { migrations, defaultSchema, outboxWakeChannel, reservedChannels, reserve
 export { InFlight } from './util/in-flight.js';
 export { TurnCork, corkableStream, type CorkableStream } from './util/turn-cork.js';
 export { retryDeadLetter, type DeadLetterRetryObserver, type DeadLetterRetryOptions } from './delivery/retry-dead-letter.js';
-export { withDeadline, DeadlineError } from './util/with-deadline.js';
+export { withDeadline, DeadlineError, type DeadlineOptions } from './util/with-deadline.js';
 export { maxNotificationBytes } from './sources/notification-framer.js';

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { BridgeError, connectDedicated, type DedicatedConnection, type Logger } from '@pg-event-bridge/core';
-import { withDeadline } from '../with-deadline.js';
+import { BridgeError, connectDedicated, withDeadline, type DedicatedConnection, type Logger } from '@pg-event-bridge/core';
 
 /** Options of {@link acquireLeadership}. */
 export interface LeaderLockOptions {
@@ -62,7 +61,7 @@ export async function acquireLeadership(options: LeaderLockOptions): Promise<Lea
     let connection: DedicatedConnection;
     const opening = connectDedicated(options.postgres, options.applicationName);
     try {
-      connection = await withDeadline(opening, connectTimeoutMs, 'Connecting to Postgres for the leader lock', signal);
+      connection = await withDeadline(() => opening, connectTimeoutMs, 'Connecting to Postgres for the leader lock', { signal });
     } catch (error) {
       // A connection that opens after we gave up on it is closed at once.
       opening.then((late) => late.release(), () => undefined);
@@ -87,10 +86,10 @@ export async function acquireLeadership(options: LeaderLockOptions): Promise<Lea
     try {
       while (!signal?.aborted && !broken) {
         const { rows } = await withDeadline(
-          client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS locked', [keyText]),
+          () => client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS locked', [keyText]),
           queryTimeoutMs(options),
           'The leader lock query',
-          signal,
+          { signal },
         );
         if (rows[0]?.locked) {
           await waitForSlots(client, options);
@@ -185,7 +184,8 @@ const holderCheckIntervalMs = 60_000;
  */
 async function reportHolder(client: DedicatedConnection['client'], keyText: string, options: LeaderLockOptions): Promise<void> {
   const { rows } = await withDeadline(
-    client.query<{ pid: number; role: string | null; app: string | null; bridge: boolean }>(
+    () =>
+      client.query<{ pid: number; role: string | null; app: string | null; bridge: boolean }>(
       `SELECT l.pid, a.usename::text AS role, a.application_name AS app,
               coalesce(a.usename = current_user
                 OR (pg_catalog.to_regclass('events.outbox') IS NOT NULL AND pg_catalog.has_table_privilege(a.usesysid, 'events.outbox', 'DELETE')), false) AS bridge
@@ -198,7 +198,7 @@ async function reportHolder(client: DedicatedConnection['client'], keyText: stri
     ),
     queryTimeoutMs(options),
     'The leader lock holder query',
-    options.signal,
+    { signal: options.signal },
   );
   const holder = rows[0];
   if (!holder) return;
@@ -218,10 +218,10 @@ async function waitForSlots(client: DedicatedConnection['client'], options: Lead
   let logged = false;
   while (!options.signal?.aborted && Date.now() < deadline) {
     const { rows } = await withDeadline(
-      client.query<{ slot_name: string; active_pid: number }>('SELECT slot_name, active_pid FROM pg_replication_slots WHERE active AND slot_name = ANY($1)', [options.slots]),
+      () => client.query<{ slot_name: string; active_pid: number }>('SELECT slot_name, active_pid FROM pg_replication_slots WHERE active AND slot_name = ANY($1)', [options.slots]),
       queryTimeoutMs(options),
       'The replication slot query',
-      options.signal,
+      { signal: options.signal },
     );
     if (rows.length === 0) return;
     if (!logged) options.logger.info({ slots: rows }, '[cli] Waiting for the previous leader to release its replication slot');

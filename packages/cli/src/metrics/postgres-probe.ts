@@ -1,5 +1,4 @@
-import { connectDedicated, type DedicatedConnection } from '@pg-event-bridge/core';
-import { withDeadline } from '../with-deadline.js';
+import { connectDedicated, withDeadline, type DedicatedConnection } from '@pg-event-bridge/core';
 import type { SlotLag } from './daemon-monitor.js';
 
 /** Options of {@link startPostgresProbe}. */
@@ -34,7 +33,7 @@ export function startPostgresProbe(options: PostgresProbeOptions): { stop(): Pro
     const attempt = { expired: false };
     try {
       // statement_timeout covers a slow server; only a client-side deadline covers a dead network.
-      await withDeadline(measure(attempt), roundTimeoutMs, 'The Postgres probe', stopping.signal);
+      await withDeadline(() => measure(attempt), roundTimeoutMs, 'The Postgres probe', { signal: stopping.signal });
     } catch (error) {
       attempt.expired = true;
       const lost = connection;

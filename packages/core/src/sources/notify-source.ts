@@ -89,7 +89,7 @@ export function createNotifySource(options: NotifySourceOptions): Source {
     try {
       // One round trip, and never two queries in flight on one client; a silent server fails it.
       const statement = [...channels].map((channel) => `LISTEN ${quoteIdent(channel)}`).join('; ');
-      await withDeadline(() => client.query(statement), healthTimeout, 'LISTEN', () => socketOf(client)?.destroy());
+      await withDeadline(() => client.query(statement), healthTimeout, 'LISTEN', { onExpire: () => socketOf(client)?.destroy() });
     } catch (error) {
       await conn.release();
       throw error;

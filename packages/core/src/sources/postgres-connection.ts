@@ -101,8 +101,8 @@ export async function connectDedicated(input: PostgresInput, applicationName = d
 
 /** Ends the client, destroying its socket when a dead or blackholed peer does not let it end. */
 async function closeClient(client: pg.Client): Promise<void> {
-  await withDeadline(() => client.end(), releaseTimeoutMs, 'Closing the connection', () => {
-    (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+  await withDeadline(() => client.end(), releaseTimeoutMs, 'Closing the connection', {
+    onExpire: () => (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy(),
   }).catch(() => undefined);
 }
 
