@@ -149,11 +149,14 @@ describe('the status page', () => {
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     });
     try {
-      // Page-side conditions are strings: this test is type-checked without the DOM library.
+      // The page's Content-Security-Policy forbids eval, so conditions are read through locators
+      // (Playwright's utility world) rather than page.waitForFunction; the CSP stays on.
       const page = await browser.newPage({ viewport: { width: 1280, height: 760 } });
       await page.goto(`${base}/`);
-      await page.waitForFunction(`document.getElementById('ready').textContent === 'ready'`);
-      const published = async () => Number((await page.locator('#published').textContent())!.replaceAll(',', ''));
+      const text = async (selector: string) => (await page.locator(selector).textContent()) ?? '';
+      const shows = (what: string, check: () => Promise<boolean>) => waitFor(check, { timeoutMs: 15_000, intervalMs: 50, what: `the status page to show ${what}` });
+      await shows('ready', async () => (await text('#ready')) === 'ready');
+      const published = async () => Number((await text('#published')).replaceAll(',', ''));
       expect(await published()).toBe(0);
       expect(await page.locator('#role').textContent()).toBe('leader');
 
@@ -164,11 +167,11 @@ describe('the status page', () => {
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
       })();
-      await page.waitForFunction(`Number(document.getElementById('rate').textContent) > 0`, undefined, { timeout: 15_000 });
+      await shows('a rate above 0', async () => Number(await text('#rate')) > 0);
       const midway = await published();
       expect(midway).toBeGreaterThan(0);
       await flow;
-      await page.waitForFunction(`document.getElementById('published').textContent === '40'`, undefined, { timeout: 15_000 });
+      await shows('40 published', async () => (await text('#published')) === '40');
       expect(await published()).toBeGreaterThan(midway - 1);
       const row = page.locator('#rules tbody tr').first();
       expect(await row.locator('td').first().textContent()).toBe(channel);
@@ -183,7 +186,7 @@ describe('the status page', () => {
           await new Promise((resolve) => setTimeout(resolve, 40));
         }
       })();
-      await page.waitForFunction(`Number(document.getElementById('published').textContent.replaceAll(',', '')) > 50`, undefined, { timeout: 15_000 });
+      await shows('more than 50 published', async () => (await published()) > 50);
       await mkdir(artifacts, { recursive: true });
       const screenshot = `${artifacts}status-page.png`;
       await page.screenshot({ path: screenshot, fullPage: true });
