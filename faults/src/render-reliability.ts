@@ -79,6 +79,13 @@ must be 0, and the suite fails otherwise.
 ${adversarialRows.join('\n')}
 
 ${adversarialInputs.join('\n')}
+
+Beside this suite, hostile input is tried closer to the code: fast-check fuzzing of the pgoutput
+decoder, the replication framing, wal2json heads, the NOTIFY framer, outbox rows and every
+publisher's encoders; the publisher conformance suite's hostile routing keys, headers and names
+against each real broker, and brokers that accept connections and never answer; malformed broker
+and emulator replies (PubAcks, SQS and SNS answers, MQTT CONNACKs, Retry-After values); and hostile
+configuration values for every key.
 `;
 await writeFile(new URL('../../docs/reliability.md', import.meta.url), page);
 console.log(`docs/reliability.md: ${results.length} scenarios from ${files.join(', ')}`);
