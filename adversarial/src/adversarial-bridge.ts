@@ -187,25 +187,17 @@ export async function startAdversarialBridge(options: AdversarialBridgeOptions =
   };
   startDaemon();
 
-  const healthz = async (): Promise<number> => {
+  /** The status code of a probe path, or 0 when the daemon does not answer within 2 s. */
+  const probe = async (path: '/healthz' | '/readyz'): Promise<number> => {
     try {
-      const response = await fetch(`http://127.0.0.1:${metricsPort}/healthz`, { signal: AbortSignal.timeout(2000) });
+      const response = await fetch(`http://127.0.0.1:${metricsPort}${path}`, { signal: AbortSignal.timeout(2000) });
       await response.arrayBuffer();
       return response.status;
     } catch {
       return 0;
     }
   };
-  const readyz = async (): Promise<number> => {
-    try {
-      const response = await fetch(`http://127.0.0.1:${metricsPort}/readyz`, { signal: AbortSignal.timeout(2000) });
-      await response.arrayBuffer();
-      return response.status;
-    } catch {
-      return 0;
-    }
-  };
-  await waitFor(async () => (await readyz()) === 200, { timeoutMs: 30_000, intervalMs: 100, what: 'the daemon to be ready' }).catch((error: Error) => {
+  await waitFor(async () => (await probe('/readyz')) === 200, { timeoutMs: 30_000, intervalMs: 100, what: 'the daemon to be ready' }).catch((error: Error) => {
     child.kill('SIGKILL');
     throw new Error(`${error.message}\n${output}`);
   });
@@ -276,7 +268,7 @@ export async function startAdversarialBridge(options: AdversarialBridgeOptions =
     },
     async assertAlive() {
       if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the daemon exited (${child.exitCode ?? child.signalCode}):\n${output.slice(-4000)}`);
-      const status = await healthz();
+      const status = await probe('/healthz');
       if (status !== 200) throw new Error(`/healthz answered ${status}:\n${output.slice(-4000)}`);
     },
     arrival,
