@@ -1,3 +1,4 @@
+import { walSources } from '../rules/parse-rules.js';
 import { quoteIdent } from '../sources/postgres-connection.js';
 
 /** One step of the `events` schema. Applied once, in version order, and recorded in `schema_version`. */
@@ -246,7 +247,7 @@ REVOKE EXECUTE ON FUNCTION ${s}.replay_dead_letters(bigint[], text, text) FROM P
 };
 
 /** The WAL source names: the outbox never delivers rows of these channels but replayed WAL dead letters. */
-export const reservedChannels: readonly string[] = ['wal2json', 'pgoutput'];
+export const reservedChannels: readonly string[] = walSources;
 
 
 /**
